@@ -1,0 +1,177 @@
+"""Settings for LLM Caller, read once from the environment through django-environ.
+
+Every variable is documented in `.env.example`. The embedded default needs no
+external service: SQLite under `var/` and the local-memory cache. Deployments
+beyond one machine point `DATABASE_URL` at PostgreSQL and `REDIS_URL` at Redis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _positive(name: str, value: float) -> float:
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be greater than zero, got {value!r}.")
+    return value
+
+
+# --- Core -------------------------------------------------------------------
+
+DEBUG = env.bool("LLMCALLER_DEBUG", default=False)
+# The embedded default is meant for one machine; a deployment sets its own key.
+SECRET_KEY = env.str("LLMCALLER_SECRET_KEY", default="insecure-embedded-default-change-me")
+ALLOWED_HOSTS = env.list("LLMCALLER_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("LLMCALLER_CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "providers",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "llmcaller.urls"
+ASGI_APPLICATION = "llmcaller.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'llmcaller.sqlite3'}"),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ------------------------------------------------------------------
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("LLMCALLER_CACHE_PREFIX", default="llmcaller"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Gateway ----------------------------------------------------------------
+
+LLMCALLER_HOST = env.str("LLMCALLER_HOST", default="127.0.0.1")
+LLMCALLER_PORT = env.int("LLMCALLER_PORT", default=4037)
+LLMCALLER_WORKERS = env.int("LLMCALLER_WORKERS", default=1)
+
+# --- Upstream timeouts and pool ----------------------------------------------
+
+# A provider row carries its own request timeout; these bound the shared pool.
+UPSTREAM_CONNECT_TIMEOUT = _positive(
+    "UPSTREAM_CONNECT_TIMEOUT", env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
+)
+UPSTREAM_MAX_CONNECTIONS = int(
+    _positive("UPSTREAM_MAX_CONNECTIONS", env.int("UPSTREAM_MAX_CONNECTIONS", default=200))
+)
+UPSTREAM_MAX_KEEPALIVE = int(
+    _positive("UPSTREAM_MAX_KEEPALIVE", env.int("UPSTREAM_MAX_KEEPALIVE", default=100))
+)
+
+# --- Probes and discovery ----------------------------------------------------
+
+PROBE_INTERVAL_SECONDS = _positive(
+    "PROBE_INTERVAL_SECONDS", env.float("PROBE_INTERVAL_SECONDS", default=30.0)
+)
+PROBE_CONCURRENCY = int(_positive("PROBE_CONCURRENCY", env.int("PROBE_CONCURRENCY", default=8)))
+
+# --- Demo (make run) ---------------------------------------------------------
+
+LMSTUDIO_URL = env.str("LMSTUDIO_URL", default="http://127.0.0.1:1234")
+SANDBOX_PORT = env.int("SANDBOX_PORT", default=1235)
+
+# --- Logging ----------------------------------------------------------------
+
+LOG_LEVEL = env.str("LLMCALLER_LOG_LEVEL", default="INFO").upper()
+LOG_FILE = env.str("LLMCALLER_LOG_FILE", default="")
+LOG_FILE_MAX_BYTES = env.int("LLMCALLER_LOG_FILE_MAX_BYTES", default=10 * 1024 * 1024)
+LOG_FILE_BACKUPS = env.int("LLMCALLER_LOG_FILE_BACKUPS", default=5)
+
+_log_handlers: dict[str, dict] = {
+    "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+}
+if LOG_FILE:
+    _log_handlers["file"] = {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": LOG_FILE,
+        "maxBytes": LOG_FILE_MAX_BYTES,
+        "backupCount": LOG_FILE_BACKUPS,
+        "formatter": "plain",
+    }
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": _log_handlers,
+    "root": {"handlers": list(_log_handlers), "level": LOG_LEVEL},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+}
+
+# --- Auth, i18n, static --------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# --- API schema -----------------------------------------------------------------
+
+REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LLM Caller",
+    "DESCRIPTION": "The gateway every internal tool uses to reach language models.",
+    "VERSION": "1.0.0",
+}

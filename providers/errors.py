@@ -1,0 +1,59 @@
+"""Typed upstream failures. Adapters raise these; nothing else escapes them.
+
+    UpstreamError(detail)                  any failure talking to a provider
+    ├── UpstreamTemporary(retry_after)     5xx, malformed body: worth retrying
+    │   ├── UpstreamUnreachable            connection refused or reset: no answer
+    │   └── UpstreamTimeout                no answer within the provider's timeout
+    ├── UpstreamRateLimited(retry_after)   429, with the upstream's Retry-After
+    ├── UpstreamAuthRejected               401/403: our credential was refused
+    └── UpstreamPermanent                  other 4xx: the request itself is wrong
+        └── UnsupportedCapability          the provider's kind cannot do this
+
+`detail` is text this project wrote, safe to show an operator: never the
+upstream's body verbatim, never a credential.
+"""
+
+from __future__ import annotations
+
+
+class UpstreamError(Exception):
+    def __init__(self, detail: str, *, status: int | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+
+
+class UpstreamTemporary(UpstreamError):
+    def __init__(
+        self, detail: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(detail, status=status)
+        self.retry_after = retry_after
+
+
+class UpstreamUnreachable(UpstreamTemporary):
+    pass
+
+
+class UpstreamTimeout(UpstreamTemporary):
+    pass
+
+
+class UpstreamRateLimited(UpstreamError):
+    def __init__(
+        self, detail: str, *, status: int | None = 429, retry_after: float | None = None
+    ) -> None:
+        super().__init__(detail, status=status)
+        self.retry_after = retry_after
+
+
+class UpstreamAuthRejected(UpstreamError):
+    pass
+
+
+class UpstreamPermanent(UpstreamError):
+    pass
+
+
+class UnsupportedCapability(UpstreamPermanent):
+    pass
