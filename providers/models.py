@@ -9,13 +9,19 @@ encryption at rest.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from django.core.validators import MinValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 
-from providers.adapters import KIND_CHOICES
+from providers.adapters import KIND_CHOICES, adapter_class
 from providers.types import ProviderConfig
+
+if TYPE_CHECKING:
+    import httpx
+
+    from providers.adapters.base import ProviderAdapter
 
 
 class Capability(models.TextChoices):
@@ -93,6 +99,7 @@ class Provider(models.Model):
     probe_latency_ms = models.FloatField(null=True, blank=True)
     health_detail = models.CharField(max_length=255, blank=True)
     capability_coverage = models.JSONField(default=list, blank=True)
+    next_probe_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -113,6 +120,9 @@ class Provider(models.Model):
 
     def has_credential(self) -> bool:
         return bool(self.credential())
+
+    def adapter(self, client: httpx.AsyncClient) -> ProviderAdapter:
+        return adapter_class(self.kind)(self.to_config(), client)
 
     def to_config(self) -> ProviderConfig:
         return ProviderConfig(

@@ -1,0 +1,136 @@
+"""Providers and models in the admin: declarative, with actions that call services."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from providers.errors import UpstreamError
+from providers.forms import ModelForm, ProviderForm
+from providers.models import HealthStatus, Model, Provider
+from providers.services import discover_models, probe_providers, send_test_prompt
+
+_BADGE_COLOURS = {
+    HealthStatus.OK: "#1a7f37",
+    HealthStatus.DEGRADED: "#9a6700",
+    HealthStatus.FAILED: "#cf222e",
+    HealthStatus.UNKNOWN: "#6e7781",
+}
+
+
+class ModelInline(admin.TabularInline):
+    model = Model
+    form = ModelForm
+    extra = 0
+    show_change_link = True
+    fields = [
+        "model_id", "kind", "capabilities", "loaded", "max_context_length",
+        "loaded_context_length", "quantization", "enabled", "source", "seen", "last_seen",
+    ]  # fmt: skip
+    readonly_fields = ["source", "seen", "last_seen"]
+
+
+@admin.register(Provider)
+class ProviderAdmin(admin.ModelAdmin):
+    form = ProviderForm
+    inlines = [ModelInline]
+    list_display = [
+        "key", "name", "kind", "base_url", "enabled", "health_badge",
+        "last_heartbeat", "probe_latency_ms", "model_count",
+    ]  # fmt: skip
+    list_filter = ["kind", "enabled", "health_status"]
+    search_fields = ["key", "name", "base_url", "notes"]
+    readonly_fields = [
+        "credential_status", "health_badge", "health_detail", "last_heartbeat",
+        "probe_latency_ms", "coverage", "created_at", "updated_at",
+    ]  # fmt: skip
+    fieldsets = [
+        (None, {"fields": ["key", "name", "kind", "base_url", "enabled", "capabilities"]}),
+        ("Calls", {"fields": ["timeout_seconds", "retry_attempts"]}),
+        ("Credential", {"fields": ["credential_env", "credential_status"]}),
+        (
+            "Health",
+            {
+                "fields": [
+                    "health_badge",
+                    "health_detail",
+                    "last_heartbeat",
+                    "probe_latency_ms",
+                    "coverage",
+                ]
+            },
+        ),  # fmt: skip
+        ("Notes", {"fields": ["notes", "created_at", "updated_at"]}),
+    ]
+    actions = ["discover_models_action", "probe_now_action"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Provider]:
+        return super().get_queryset(request).annotate(model_total=Count("models"))
+
+    @admin.display(description="health", ordering="health_status")
+    def health_badge(self, provider: Provider) -> str:
+        colour = _BADGE_COLOURS.get(provider.health_status, "#6e7781")
+        return format_html(
+            '<strong class="health health-{}" style="color:{}">{}</strong>',
+            provider.health_status, colour, provider.get_health_status_display(),
+        )  # fmt: skip
+
+    @admin.display(description="models", ordering="model_total")
+    def model_count(self, provider: Provider) -> int:
+        return provider.model_total
+
+    @admin.display(description="credential")
+    def credential_status(self, provider: Provider) -> str:
+        if not provider.credential_env:
+            return "none needed"
+        state = "set" if provider.has_credential() else "missing from the environment"
+        return f"{provider.credential_env}: {state}"
+
+    @admin.display(description="capability coverage")
+    def coverage(self, provider: Provider) -> str:
+        rows = provider.capability_coverage or []
+        return ", ".join(f"{row['capability']}: {row['status']}" for row in rows) or "—"
+
+    @admin.action(description="Discover models")
+    def discover_models_action(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        for provider in queryset:
+            try:
+                summary = discover_models(provider=provider)
+            except UpstreamError as exc:
+                self.message_user(request, f"{provider.key}: {exc.detail}", messages.ERROR)
+            else:
+                self.message_user(request, str(summary), messages.SUCCESS)
+
+    @admin.action(description="Probe now")
+    def probe_now_action(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
+        for report in probe_providers(providers=list(queryset)):
+            level = messages.SUCCESS if report.status == HealthStatus.OK else messages.WARNING
+            self.message_user(request, str(report), level)
+
+
+@admin.register(Model)
+class ModelAdmin(admin.ModelAdmin):
+    form = ModelForm
+    list_display = [
+        "model_id", "provider", "kind", "capability_list", "loaded", "max_context_length",
+        "loaded_context_length", "quantization", "enabled", "source", "seen", "last_seen",
+    ]  # fmt: skip
+    list_filter = ["provider", "kind", "loaded", "enabled", "source", "seen"]
+    search_fields = ["model_id", "publisher", "architecture", "description"]
+    list_select_related = ["provider"]
+    readonly_fields = ["source", "first_seen", "last_seen"]
+    actions = ["send_test_prompt_action"]
+
+    @admin.display(description="capabilities")
+    def capability_list(self, model: Model) -> str:
+        return ", ".join(model.capabilities) or "—"
+
+    @admin.action(description="Send a test prompt")
+    def send_test_prompt_action(self, request: HttpRequest, queryset: QuerySet[Model]) -> None:
+        for model in queryset.select_related("provider"):
+            result = send_test_prompt(model=model)
+            self.message_user(
+                request, str(result), messages.SUCCESS if result.ok else messages.ERROR
+            )

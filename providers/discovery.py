@@ -1,0 +1,88 @@
+"""Model discovery: ask a provider what it serves and bring the model rows in line.
+
+Discovery adds models it finds, refreshes the facts of those it knows, and marks
+the ones that vanished as not seen. It never deletes a row and never overrides
+what an admin decided (enabled, and the capabilities of a declared model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from asgiref.sync import async_to_sync
+from django.db import transaction
+from django.utils import timezone
+
+from providers.http import upstream_client
+from providers.models import Model, ModelSource, Provider
+from providers.types import DiscoveredModel
+
+_FACTS = [
+    f.name for f in fields(DiscoveredModel) if f.name not in ("model_id", "capabilities", "loaded")
+]
+
+
+@dataclass(frozen=True)
+class DiscoverySummary:
+    provider: str
+    found: int
+    added: int
+    updated: int
+    unseen: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.provider}: {self.found} found, {self.added} added, "
+            f"{self.updated} updated, {self.unseen} no longer seen"
+        )
+
+
+async def fetch_models(provider: Provider) -> list[DiscoveredModel]:
+    async with upstream_client() as client:
+        adapter = provider.adapter(client)
+        return await adapter.list_models()
+
+
+def discover_models(*, provider: Provider) -> DiscoverySummary:
+    """Fetch the provider's models and apply them. Raises `UpstreamError`."""
+    found = async_to_sync(fetch_models)(provider)
+    return apply_discovery(provider=provider, found=found)
+
+
+@transaction.atomic
+def apply_discovery(*, provider: Provider, found: list[DiscoveredModel]) -> DiscoverySummary:
+    now = timezone.now()
+    known = {m.model_id: m for m in Model.objects.select_for_update().filter(provider=provider)}
+    added = updated = 0
+    for item in found:
+        model = known.get(item.model_id)
+        if model is None:
+            model = Model(provider=provider, model_id=item.model_id, source=ModelSource.DISCOVERED)
+            added += 1
+        elif _refresh_changes(model, item):
+            updated += 1
+        _apply_facts(model, item)
+        model.seen, model.last_seen = True, now
+        model.full_clean()
+        model.save()
+    found_ids = {item.model_id for item in found}
+    unseen = [m for m in known.values() if m.model_id not in found_ids and m.seen and m.last_seen]
+    for model in unseen:
+        model.seen, model.loaded = False, False
+        model.save(update_fields=["seen", "loaded"])
+    return DiscoverySummary(provider.key, len(found), added, updated, len(unseen))
+
+
+def _apply_facts(model: Model, item: DiscoveredModel) -> None:
+    for name in _FACTS:
+        setattr(model, name, getattr(item, name))
+    model.loaded = bool(item.loaded)
+    if model.source == ModelSource.DISCOVERED or not model.capabilities:
+        model.capabilities = list(item.capabilities)
+
+
+def _refresh_changes(model: Model, item: DiscoveredModel) -> bool:
+    before = [getattr(model, name) for name in (*_FACTS, "loaded", "capabilities", "seen")]
+    _apply_facts(model, item)
+    after = [getattr(model, name) for name in (*_FACTS, "loaded", "capabilities")] + [True]
+    return before != after

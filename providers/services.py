@@ -1,0 +1,73 @@
+"""What other apps, the admin and the commands ask of providers.
+
+Discovery and probes live in their own modules (`discovery`, `probes`); this
+module is their public surface, plus the operator's test prompt.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from asgiref.sync import async_to_sync
+
+from providers.discovery import DiscoverySummary, discover_models
+from providers.errors import UpstreamError
+from providers.http import upstream_client
+from providers.models import Capability, Model, Provider
+from providers.probes import ProbeReport, claim_due_providers, probe_provider, probe_providers
+from providers.types import ChatMessage, ChatRequest, EmbedRequest, Usage
+
+__all__ = [
+    "DiscoverySummary",
+    "ProbeReport",
+    "TestPromptResult",
+    "claim_due_providers",
+    "discover_models",
+    "probe_provider",
+    "probe_providers",
+    "send_test_prompt",
+]
+
+TEST_PROMPT = "Reply with one short sentence: are you there?"
+
+
+@dataclass(frozen=True)
+class TestPromptResult:
+    model: str
+    ok: bool
+    answer: str
+    latency_ms: float
+    usage: Usage = Usage()
+
+    def __str__(self) -> str:
+        tokens = f"{self.usage.input_tokens} in / {self.usage.output_tokens} out"
+        verdict = "answered" if self.ok else "failed"
+        return f"{self.model} {verdict} in {self.latency_ms:.0f} ms ({tokens}): {self.answer}"
+
+
+def send_test_prompt(*, model: Model, prompt: str = TEST_PROMPT) -> TestPromptResult:
+    """Call one model through its provider's adapter, as a gateway call would."""
+    return async_to_sync(_send_test_prompt)(model, model.provider, prompt)
+
+
+async def _send_test_prompt(model: Model, provider: Provider, prompt: str) -> TestPromptResult:
+    started = time.perf_counter()
+    try:
+        async with upstream_client() as client:
+            adapter = provider.adapter(client)
+            if model.serves(Capability.CHAT) or not model.serves(Capability.EMBED):
+                request = ChatRequest(model.model_id, (ChatMessage("user", prompt),), max_tokens=64)
+                result = await adapter.chat(request)
+                answer, usage = result.message.content, result.usage
+            else:
+                embedded = await adapter.embed(EmbedRequest(model.model_id, (prompt,)))
+                answer = f"a vector of {len(embedded.vectors[0])} dimensions"
+                usage = embedded.usage
+    except UpstreamError as exc:
+        return TestPromptResult(str(model), False, exc.detail, _ms_since(started))
+    return TestPromptResult(str(model), True, answer, _ms_since(started), usage)
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
