@@ -125,6 +125,7 @@ PROBE_CONCURRENCY = int(_positive("PROBE_CONCURRENCY", env.int("PROBE_CONCURRENC
 
 LMSTUDIO_URL = env.str("LMSTUDIO_URL", default="http://127.0.0.1:1234")
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=1235)
+DEMO_PASSWORD = env.str("LLMCALLER_DEMO_PASSWORD", default="")
 
 # --- Logging ----------------------------------------------------------------
 

@@ -1,0 +1,40 @@
+# LLM Caller: `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run serve test lint bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Set up, seed the demo configuration and serve the gateway on 127.0.0.1:4037.
+run: venv
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py run_demo
+
+## The ASGI server alone, on $$LLMCALLER_HOST:$$LLMCALLER_PORT with $$LLMCALLER_WORKERS workers.
+serve: venv
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) -m llmcaller.serve
+
+## Set up and run the whole suite (browser tests skip, with a reason, without chromium).
+test: venv
+	@mkdir -p var
+	$(PY) manage.py check
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

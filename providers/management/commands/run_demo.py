@@ -1,0 +1,138 @@
+"""`manage.py run_demo`: what `make run` runs after migrating.
+
+It finds an upstream (an LM Studio answering at LMSTUDIO_URL, else a sandbox
+upstream it starts on SANDBOX_PORT), seeds the demo configuration, sets the demo
+admin's password, discovers and probes, prints how to sign in, and then serves
+the gateway with a probe loop beside it until interrupted. Child processes stop
+with it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+import time
+
+import httpx
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from providers.errors import UpstreamError
+from providers.models import Capability, Provider
+from providers.services import discover_models, probe_providers
+
+DEMO_ADMIN = "admin"
+
+
+class Command(BaseCommand):
+    help = "Seed the demo configuration and serve the gateway (used by `make run`)."
+
+    def handle(self, *args, **options) -> None:
+        children: list[subprocess.Popen] = []
+        try:
+            upstream = self.find_upstream(children)
+            self.seed(upstream)
+            password = self.reset_admin_password()
+            self.discover_and_probe()
+            self.print_welcome(password)
+            children.append(self.spawn("probe_providers", "--loop", quiet=True))
+            server = self.spawn_gateway()
+            children.append(server)
+            server.wait()
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping.")
+        finally:
+            for child in reversed(children):
+                child.terminate()
+            for child in children:
+                child.wait(timeout=10)
+
+    def find_upstream(self, children: list[subprocess.Popen]) -> str:
+        if _answers(settings.LMSTUDIO_URL):
+            self.stdout.write(f"Using the LM Studio server at {settings.LMSTUDIO_URL}.")
+            return settings.LMSTUDIO_URL
+        url = f"http://127.0.0.1:{settings.SANDBOX_PORT}"
+        if not _answers(url):
+            self.stdout.write(f"No LM Studio at {settings.LMSTUDIO_URL}: starting the sandbox.")
+            children.append(self.spawn("sandbox_upstream", "--port", str(settings.SANDBOX_PORT)))
+            _wait_until_answering(url)
+        return url
+
+    def seed(self, upstream: str) -> None:
+        Provider.objects.update_or_create(
+            key="lmstudio",
+            defaults={
+                "name": "LM Studio (local)",
+                "kind": "lmstudio",
+                "base_url": upstream,
+                "capabilities": [Capability.CHAT, Capability.CHAT_STREAM, Capability.EMBED],
+            },
+        )
+        Provider.objects.get_or_create(
+            key="openai",
+            defaults={
+                "name": "OpenAI",
+                "kind": "openai",
+                "base_url": "https://api.openai.com",
+                "enabled": False,
+                "credential_env": "OPENAI_API_KEY",
+                "notes": "Set OPENAI_API_KEY in the environment, then enable this provider.",
+            },
+        )
+
+    def reset_admin_password(self) -> str:
+        password = settings.DEMO_PASSWORD or secrets.token_urlsafe(12)
+        user, _ = get_user_model().objects.get_or_create(username=DEMO_ADMIN)
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        return password
+
+    def discover_and_probe(self) -> None:
+        providers = list(Provider.objects.filter(enabled=True))
+        for provider in providers:
+            try:
+                self.stdout.write(str(discover_models(provider=provider)))
+            except UpstreamError as exc:
+                self.stderr.write(f"{provider.key}: discovery failed: {exc.detail}")
+        for report in probe_providers(providers=providers):
+            self.stdout.write(str(report))
+
+    def print_welcome(self, password: str) -> None:
+        base = f"http://{settings.LLMCALLER_HOST}:{settings.LLMCALLER_PORT}"
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\nLLM Caller is starting on {base}\n"
+                f"  Admin:     {base}/admin/\n"
+                f"  Sign in:   user {DEMO_ADMIN!r}, password {password!r}\n"
+                f"  Liveness:  {base}/livez\n"
+                "Stop with Ctrl-C.\n"
+            )
+        )
+
+    def spawn(self, *command: str, quiet: bool = False) -> subprocess.Popen:
+        output = subprocess.DEVNULL if quiet else None
+        return subprocess.Popen(
+            [sys.executable, "manage.py", *command], stdout=output, cwd=settings.BASE_DIR
+        )
+
+    def spawn_gateway(self) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "llmcaller.serve"], cwd=settings.BASE_DIR)
+
+
+def _answers(base_url: str) -> bool:
+    try:
+        return httpx.get(base_url.rstrip("/") + "/v1/models", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _wait_until_answering(url: str, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if _answers(url):
+            return
+        time.sleep(0.1)
+    raise CommandError(f"The sandbox upstream did not start on {url} within {seconds:g} s.")

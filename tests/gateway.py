@@ -1,0 +1,41 @@
+"""The gateway under a real uvicorn server on a loopback port, in a thread.
+
+Running in the test process lets the server share the test database (tests that
+use it need `transactional_db`), while every request still crosses a real socket
+and the real ASGI stack, lifespan included.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+
+@contextmanager
+def running_gateway() -> Iterator[str]:
+    config = uvicorn.Config(
+        "llmcaller.asgi:application",
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="gateway", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("The gateway did not start.")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

@@ -1,0 +1,33 @@
+"""Settings: every variable documented, malformed values refused at startup."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_environment_variable_is_documented_in_env_example():
+    settings_source = (ROOT / "llmcaller" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', settings_source))
+    documented = set(re.findall(r"^([A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+
+    assert read, "no variables found: the pattern no longer matches settings.py"
+    assert read - documented == set()
+    assert documented - read == set()
+
+
+def test_a_malformed_value_stops_startup_with_a_clear_message():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "UPSTREAM_CONNECT_TIMEOUT": "-1"},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode != 0
+    assert "UPSTREAM_CONNECT_TIMEOUT must be greater than zero" in result.stderr
