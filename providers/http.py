@@ -13,7 +13,13 @@ from contextlib import asynccontextmanager
 import httpx
 from django.conf import settings
 
-_shared: httpx.AsyncClient | None = None
+class _Pool:
+    """Holds the shared client between the lifespan's startup and shutdown."""
+
+    client: httpx.AsyncClient | None = None
+
+
+_pool = _Pool()
 
 
 def build_client() -> httpx.AsyncClient:
@@ -29,29 +35,27 @@ def build_client() -> httpx.AsyncClient:
 
 
 async def open_shared_client() -> None:
-    global _shared
-    if _shared is None:
-        _shared = build_client()
+    if _pool.client is None:
+        _pool.client = build_client()
 
 
 async def close_shared_client() -> None:
-    global _shared
-    if _shared is not None:
-        await _shared.aclose()
-        _shared = None
+    client, _pool.client = _pool.client, None
+    if client is not None:
+        await client.aclose()
 
 
 def shared_client() -> httpx.AsyncClient:
-    if _shared is None:
+    if _pool.client is None:
         raise RuntimeError("The shared upstream client is opened by the ASGI lifespan.")
-    return _shared
+    return _pool.client
 
 
 @asynccontextmanager
 async def upstream_client() -> AsyncIterator[httpx.AsyncClient]:
     """The shared client inside a server process, else a short-lived one."""
-    if _shared is not None:
-        yield _shared
+    if _pool.client is not None:
+        yield _pool.client
         return
     async with build_client() as client:
         yield client

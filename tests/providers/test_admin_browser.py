@@ -1,0 +1,39 @@
+"""An operator in a real browser: sign in, discover and probe, see models and health."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from tests.browser import chromium_page
+from tests.factories import ProviderFactory
+from tests.gateway import running_gateway
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_operator_discovers_and_probes_a_provider_from_the_admin(upstream):
+    get_user_model().objects.create_superuser("operator", password="a-long-demo-password")
+    ProviderFactory(key="lmstudio", base_url=upstream.url)
+
+    with chromium_page() as page, running_gateway() as gateway:
+        page.goto(f"{gateway}/admin/")
+        page.fill("#id_username", "operator")
+        page.fill("#id_password", "a-long-demo-password")
+        page.click("input[type=submit]")
+        page.click("text=Providers")
+
+        page.check("input[name=_selected_action]")
+        page.select_option("select[name=action]", "discover_models_action")
+        page.click("button[name=index]")
+        assert "added" in page.inner_text("ul.messagelist")
+
+        page.check("input[name=_selected_action]")
+        page.select_option("select[name=action]", "probe_now_action")
+        page.click("button[name=index]")
+        assert page.inner_text("td.field-health_badge") == "ok"
+
+        page.click("text=lmstudio")
+        inline = page.inner_text("#models-group")
+        assert "text-embedding" in inline
+        page.screenshot(path="var/admin-provider.png", full_page=True)
