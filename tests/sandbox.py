@@ -57,6 +57,7 @@ class SandboxUpstream:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.process.stdout.close()
         self.log.close()
 
 
@@ -76,8 +77,11 @@ def start_sandbox(*flags: str, timeout: float = 20.0) -> SandboxUpstream:
     except BaseException:
         process.kill()
         process.wait()
+        process.stdout.close()
         log.seek(0)
-        raise RuntimeError(f"The sandbox did not start:\n{log.read()}") from None
+        message = f"The sandbox did not start:\n{log.read()}"
+        log.close()
+        raise RuntimeError(message) from None
     return sandbox
 
 
