@@ -210,3 +210,16 @@ async def test_a_refused_credential_is_auth_rejected(
         await LMStudioAdapter(config, client).list_models()
     good = ProviderConfig("lms", "lmstudio", upstream.url, 2.0, credential="right")
     assert len(await LMStudioAdapter(good, client).list_models()) == 4
+
+
+async def test_it_treats_a_200_unexpected_endpoint_answer_as_a_missing_api() -> None:
+    # Real LM Studio answers an endpoint it lacks with 200 and an error body
+    # ("Returning 200 anyway"); the sandbox answers 404, so this one is mocked.
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v0/models":
+            return httpx.Response(200, json={"object": "list", "data": []})
+        error = f"Unexpected endpoint or method. (GET {request.url.path})"
+        return httpx.Response(200, json={"error": error})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        assert await adapter_for("http://lmstudio.test", client).list_models() == []
