@@ -27,6 +27,8 @@ class LMStudioAdapter(ProviderAdapter):
                 data = await self.request_json("GET", path)
             except UpstreamPermanent:
                 continue  # 404 and friends: an older LM Studio without this API
+            if _missing_endpoint(data):
+                continue
             return self.parse(parser, data)
         return await super().list_models()
 
@@ -96,6 +98,13 @@ class LMStudioAdapter(ProviderAdapter):
                 DiscoveredModel(model_id=model_id, kind=kind, capabilities=_capabilities(kind))
             )
         return models
+
+
+def _missing_endpoint(data: Any) -> bool:
+    # LM Studio answers a path it does not serve with HTTP 200 and
+    # {"error": "Unexpected endpoint or method. (GET …)"}, not with a 404.
+    error = data.get("error") if isinstance(data, dict) else None
+    return isinstance(error, str) and error.startswith("Unexpected endpoint")
 
 
 def _kind(value: Any) -> str:

@@ -1,0 +1,34 @@
+"""Fixtures shared by every test app: the sandbox upstream over real loopback.
+
+`sandbox` starts one sandbox subprocess per test session; tests take `upstream`,
+which is the same sandbox reset to its start behaviour with its request counts
+cleared, so no test inherits another's switches. `down_url` is a URL where
+nothing listens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.sandbox import SandboxUpstream, closed_port_url, start_sandbox
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[SandboxUpstream]:
+    upstream = start_sandbox()
+    yield upstream
+    upstream.stop()
+
+
+@pytest.fixture
+def upstream(sandbox: SandboxUpstream) -> Iterator[SandboxUpstream]:
+    sandbox.reset()
+    yield sandbox
+    sandbox.reset()  # a switch left on must not leak into a later test's setup
+
+
+@pytest.fixture
+def down_url() -> str:
+    return closed_port_url()
