@@ -21,15 +21,24 @@ _BADGE_COLOURS = {
 
 
 class ModelInline(admin.TabularInline):
+    """The provider's models at a glance; facts come from discovery, so only
+    `enabled` is edited here (declare a model on the Models page)."""
+
     model = Model
-    form = ModelForm
     extra = 0
     show_change_link = True
     fields = [
-        "model_id", "kind", "capabilities", "loaded", "max_context_length",
+        "model_id", "kind", "capabilities_served", "loaded", "max_context_length",
         "loaded_context_length", "quantization", "enabled", "source", "seen", "last_seen",
     ]  # fmt: skip
-    readonly_fields = ["source", "seen", "last_seen"]
+    readonly_fields = [f for f in fields if f != "enabled"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Provider | None = None) -> bool:
+        return False
+
+    @admin.display(description="capabilities")
+    def capabilities_served(self, model: Model) -> str:
+        return ", ".join(model.capabilities) or "—"
 
 
 @admin.register(Provider)
@@ -123,9 +132,7 @@ class ModelAdmin(admin.ModelAdmin):
     readonly_fields = ["source", "first_seen", "last_seen"]
     actions = ["send_test_prompt_action"]
 
-    @admin.display(description="capabilities")
-    def capability_list(self, model: Model) -> str:
-        return ", ".join(model.capabilities) or "—"
+    capability_list = ModelInline.capabilities_served
 
     @admin.action(description="Send a test prompt")
     def send_test_prompt_action(self, request: HttpRequest, queryset: QuerySet[Model]) -> None:
