@@ -10,6 +10,7 @@ with it.
 from __future__ import annotations
 
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -30,6 +31,8 @@ class Command(BaseCommand):
     help = "Seed the demo configuration and serve the gateway (used by `make run`)."
 
     def handle(self, *args, **options) -> None:
+        # SIGTERM (from a supervisor or `timeout`) must stop the children too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         children: list[subprocess.Popen] = []
         try:
             upstream = self.find_upstream(children)
