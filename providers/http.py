@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import aiohttp
 import httpx
 from django.conf import settings
+from httpx_aiohttp import AiohttpTransport
 
 
 class _Pool:
@@ -23,13 +25,33 @@ class _Pool:
 _pool = _Pool()
 
 
+class _AiohttpTransport(AiohttpTransport):
+    """Corrects two of httpx-aiohttp 0.2's exception translations, which turn a
+    refused connection and a dropped one into ConnectTimeout: a provider that is
+    down must read as unreachable, not as slow."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return await super().handle_async_request(request)
+        except httpx.ConnectTimeout as exc:
+            cause = exc.__cause__
+            if isinstance(cause, aiohttp.ClientConnectorError):
+                raise httpx.ConnectError(str(cause), request=request) from cause
+            if isinstance(cause, aiohttp.ServerDisconnectedError):
+                raise httpx.RemoteProtocolError(str(cause), request=request) from cause
+            raise
+
+
 def build_client() -> httpx.AsyncClient:
+    """httpx's API on an aiohttp connection pool: measured in DESIGN.md at about
+    2.5x the calls/s of httpx's own pool, with a millisecond less added latency."""
+    limits = httpx.Limits(
+        max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
+        max_keepalive_connections=settings.UPSTREAM_MAX_KEEPALIVE,
+    )
     return httpx.AsyncClient(
+        transport=_AiohttpTransport(limits=limits, trust_env=False),
         timeout=httpx.Timeout(30.0, connect=settings.UPSTREAM_CONNECT_TIMEOUT),
-        limits=httpx.Limits(
-            max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
-            max_keepalive_connections=settings.UPSTREAM_MAX_KEEPALIVE,
-        ),
         follow_redirects=False,
         trust_env=False,  # proxies from the environment must not see provider traffic
     )

@@ -15,6 +15,7 @@ from providers.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from providers.http import build_client
 from providers.types import (
     ChatDelta,
     ChatDone,
@@ -34,9 +35,12 @@ CHAT = ChatRequest(
 EMBED = EmbedRequest(model="text-embedding-nomic-embed-text-v1.5", inputs=("a", "b c"))
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(trust_env=False) as client:
+@pytest.fixture(params=["gateway-pool", "httpx-pool"])
+async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
+    # The gateway's own pool (httpx on aiohttp) and httpx's: failures must map
+    # to the same error classes whichever carries the request.
+    pool = build_client() if request.param == "gateway-pool" else httpx.AsyncClient()
+    async with pool as client:
         yield client
 
 
