@@ -17,6 +17,7 @@ from tests.providers.adapters.recorded import anthropic as recorded
 from tests.providers.adapters.support import (
     SENTINEL,
     UPSTREAM_SECRET,
+    Handler,
     assert_no_leak,
     body,
     build,
@@ -26,7 +27,7 @@ from tests.providers.adapters.support import (
 )
 
 
-def adapter_for(handler) -> AnthropicAdapter:
+def adapter_for(handler: Handler) -> AnthropicAdapter:
     return build(AnthropicAdapter, handler, kind="anthropic")
 
 

@@ -10,7 +10,7 @@ from providers.errors import UpstreamUnreachable
 from providers.types import EmbedRequest, Usage
 from tests.providers.adapters.recorded import ollama as recorded
 from tests.providers.adapters.recorded import openai as openai_shapes
-from tests.providers.adapters.support import body, build, chat_request, collect, sse
+from tests.providers.adapters.support import Handler, body, build, chat_request, collect, sse
 
 NATIVE = {"/api/tags": recorded.TAGS, "/api/ps": recorded.PS, "/api/version": recorded.VERSION}
 
@@ -42,7 +42,7 @@ class FakeOllama:
         return httpx.Response(200, json=shapes[path])
 
 
-def adapter_for(handler) -> OllamaAdapter:
+def adapter_for(handler: Handler) -> OllamaAdapter:
     return build(OllamaAdapter, handler, kind="ollama", base_url="http://ollama.test:11434")
 
 

@@ -7,10 +7,18 @@ import httpx
 from providers.adapters.openai import OpenAIAdapter
 from providers.types import ChatDelta, ChatDone, EmbedRequest, Usage
 from tests.providers.adapters.recorded import openai as recorded
-from tests.providers.adapters.support import SENTINEL, body, build, chat_request, collect, sse
+from tests.providers.adapters.support import (
+    SENTINEL,
+    Handler,
+    body,
+    build,
+    chat_request,
+    collect,
+    sse,
+)
 
 
-def adapter_for(handler) -> OpenAIAdapter:
+def adapter_for(handler: Handler) -> OpenAIAdapter:
     return build(OpenAIAdapter, handler, kind="openai", base_url="https://api.openai.test/")
 
 
