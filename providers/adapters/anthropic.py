@@ -67,7 +67,8 @@ class AnthropicAdapter(ProviderAdapter):
         if system:
             payload["system"] = "\n\n".join(system)
         if request.temperature is not None:
-            payload["temperature"] = request.temperature
+            # The v1 contract allows 0-2; Anthropic refuses anything above 1.
+            payload["temperature"] = min(request.temperature, 1.0)
         if stream:
             payload["stream"] = True
         return payload

@@ -68,6 +68,12 @@ async def test_it_defaults_max_tokens_to_1024_because_anthropic_requires_it() ->
     assert (body(seen[1])["max_tokens"], body(seen[1])["temperature"]) == (99, 0.5)
 
 
+async def test_it_clamps_temperature_to_the_range_anthropic_accepts() -> None:
+    seen, adapter = capture(httpx.Response(200, json=recorded.MESSAGE))
+    await adapter.chat(chat_request(temperature=1.7))
+    assert body(seen[0])["temperature"] == 1.0
+
+
 async def test_it_joins_text_blocks_and_reads_usage() -> None:
     _seen, adapter = capture(httpx.Response(200, json=recorded.MESSAGE))
     result = await adapter.chat(chat_request())
