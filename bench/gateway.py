@@ -1,0 +1,185 @@
+"""`make bench`: the gateway's added latency and throughput, measured over loopback.
+
+It starts the lean fake upstream and the gateway (uvicorn, LLMCALLER_WORKERS
+workers, default 2) on a throw-away SQLite database, provisions a provider and a
+client token through the management commands, then drives both with wrk: the
+same non-streaming chat directly to the upstream and through the gateway, at
+concurrency 1, 16 and 64. The difference is the gateway's overhead. Streams are
+timed to their first delta, gateway against direct. Figures are printed, never
+asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+UPSTREAM_PORT = int(os.environ.get("BENCH_UPSTREAM_PORT", "18001"))
+GATEWAY_PORT = int(os.environ.get("BENCH_GATEWAY_PORT", "18037"))
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
+MESSAGES = [{"role": "user", "content": "Say something short."}]
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk (make bench installs it).")
+    workdir = Path(tempfile.mkdtemp(prefix="llmcaller-bench-"))
+    env = _environment(workdir)
+    processes = []
+    try:
+        processes.append(_start([sys.executable, "bench/fake_upstream.py", str(UPSTREAM_PORT)]))
+        _wait_for(f"http://127.0.0.1:{UPSTREAM_PORT}/v1/models")
+        token = _provision(env)
+        processes.append(_start([sys.executable, "-m", "llmcaller.serve"], env, workdir))
+        _wait_for(f"http://127.0.0.1:{GATEWAY_PORT}/livez")
+        _print_machine()
+        _bench_chat(workdir, token)
+        _bench_stream_first_delta(token)
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _environment(workdir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "LLMCALLER_PORT": str(GATEWAY_PORT),
+        "LLMCALLER_WORKERS": WORKERS,
+        "LLMCALLER_LOG_FILE": str(workdir / "gateway.log"),
+    }
+
+
+def _provision(env: dict[str, str]) -> str:
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)  # fmt: skip
+    subprocess.run(
+        [*manage, "add_provider", "bench", "--kind", "openai_compatible",
+         "--base-url", f"http://127.0.0.1:{UPSTREAM_PORT}", "--capabilities", "chat,chatStream"],
+        env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    issued = subprocess.run(
+        [*manage, "issue_token", "bench", "--create", "--methods", "chat,chatStream"],
+        env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return issued.stdout.strip()
+
+
+def _bench_chat(workdir: Path, token: str) -> None:
+    direct = {"model": "bench-model", "messages": MESSAGES}
+    gateway = {"requestId": "bench", "callerTool": "bench", "provider": "bench",
+               "model": "bench-model", "messages": MESSAGES}  # fmt: skip
+    print(f"\nNon-streaming chat, wrk {DURATION} per row, gateway with {WORKERS} workers")
+    print(f"{'conc':>4} | {'direct p50/p99 ms':>18} {'calls/s':>8} | "
+          f"{'gateway p50/p99 ms':>19} {'calls/s':>8} | {'added p50 ms':>12}")  # fmt: skip
+    for connections in (1, 16, 64):
+        up = _wrk(workdir, f"http://127.0.0.1:{UPSTREAM_PORT}/v1/chat/completions", direct,
+                  {}, connections)  # fmt: skip
+        gw = _wrk(workdir, f"http://127.0.0.1:{GATEWAY_PORT}/mcp/chat", gateway,
+                  {"x-llm-caller-token": token}, connections)  # fmt: skip
+        print(f"{connections:>4} | {up['p50']:>8.2f} / {up['p99']:<7.2f} {up['rps']:>8.0f} | "
+              f"{gw['p50']:>8.2f} / {gw['p99']:<8.2f} {gw['rps']:>8.0f} | "
+              f"{gw['p50'] - up['p50']:>12.2f}")  # fmt: skip
+        if gw["errors"]:
+            print(f"     gateway answered {gw['errors']} non-2xx responses or socket errors")
+
+
+def _wrk(workdir: Path, url: str, body: dict, headers: dict, connections: int) -> dict:
+    script = workdir / "post.lua"
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(body))}",
+             'wrk.headers["Content-Type"] = "application/json"']  # fmt: skip
+    lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
+    script.write_text("\n".join(lines) + "\n")
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return _parse_wrk(out)
+
+
+def _parse_wrk(out: str) -> dict:
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    failed = int(errors.group(1)) if errors else 0
+    failed += sum(map(int, socket_errors.groups())) if socket_errors else 0
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return {"p50": latency("50"), "p99": latency("99"), "rps": rps, "errors": failed}
+
+
+def _bench_stream_first_delta(token: str, count: int = 200) -> None:
+    direct = _first_delta_times(
+        f"http://127.0.0.1:{UPSTREAM_PORT}/v1/chat/completions",
+        {"model": "bench-model", "messages": MESSAGES, "stream": True}, {}, count,
+    )  # fmt: skip
+    gateway = _first_delta_times(
+        f"http://127.0.0.1:{GATEWAY_PORT}/mcp/chatStream",
+        {"requestId": "bench", "callerTool": "bench", "provider": "bench",
+         "model": "bench-model", "messages": MESSAGES},
+        {"x-llm-caller-token": token}, count,
+    )  # fmt: skip
+    print(f"\nStreams, time to first delta over {count} sequential calls (ms)")
+    for name, times in (("direct", direct), ("gateway", gateway)):
+        times.sort()
+        p99 = times[int(len(times) * 0.99) - 1]
+        print(f"{name:>8}: p50 {statistics.median(times):.2f}  p99 {p99:.2f}")
+
+
+def _first_delta_times(url: str, body: dict, headers: dict, count: int) -> list[float]:
+    times = []
+    with httpx.Client(trust_env=False) as client:
+        for _ in range(count):
+            started = time.perf_counter()
+            with client.stream("POST", url, json=body, headers=headers) as response:
+                for chunk in response.iter_text():
+                    if '"delta"' in chunk:
+                        times.append((time.perf_counter() - started) * 1000)
+                        break
+                response.read()
+    return times
+
+
+def _print_machine() -> None:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), "unknown CPU")  # fmt: skip
+    print(f"Machine: {os.cpu_count()} cores, {cpu}; Python {sys.version.split()[0]}")
+
+
+def _start(command: list[str], env: dict | None = None, workdir: Path | None = None):
+    log = open((workdir or Path(tempfile.gettempdir())) / "process.log", "ab")
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+
+
+def _wait_for(url: str, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    sys.exit(f"Nothing answered at {url} within {seconds:g} s.")
+
+
+if __name__ == "__main__":
+    main()
