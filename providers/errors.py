@@ -1,10 +1,10 @@
 """Typed upstream failures. Adapters raise these; nothing else escapes them.
 
-    UpstreamError(detail)                  any failure talking to a provider
-    ├── UpstreamTemporary(retry_after)     5xx, malformed body: worth retrying
+    UpstreamError(detail, status, retry_after)  any failure talking to a provider
+    ├── UpstreamTemporary                  5xx, malformed body: worth retrying
     │   ├── UpstreamUnreachable            connection refused or reset: no answer
     │   └── UpstreamTimeout                no answer within the provider's timeout
-    ├── UpstreamRateLimited(retry_after)   429, with the upstream's Retry-After
+    ├── UpstreamRateLimited                429, with the upstream's Retry-After
     ├── UpstreamAuthRejected               401/403: our credential was refused
     └── UpstreamPermanent                  other 4xx: the request itself is wrong
         └── UnsupportedCapability          the provider's kind cannot do this
@@ -17,18 +17,17 @@ from __future__ import annotations
 
 
 class UpstreamError(Exception):
-    def __init__(self, detail: str, *, status: int | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.status = status
-
-
-class UpstreamTemporary(UpstreamError):
     def __init__(
         self, detail: str, *, status: int | None = None, retry_after: float | None = None
     ) -> None:
-        super().__init__(detail, status=status)
-        self.retry_after = retry_after
+        super().__init__(detail)
+        self.detail = detail
+        self.status = status
+        self.retry_after = retry_after  # seconds the upstream asked us to wait, if it said
+
+
+class UpstreamTemporary(UpstreamError):
+    pass
 
 
 class UpstreamUnreachable(UpstreamTemporary):
@@ -40,11 +39,7 @@ class UpstreamTimeout(UpstreamTemporary):
 
 
 class UpstreamRateLimited(UpstreamError):
-    def __init__(
-        self, detail: str, *, status: int | None = 429, retry_after: float | None = None
-    ) -> None:
-        super().__init__(detail, status=status)
-        self.retry_after = retry_after
+    pass
 
 
 class UpstreamAuthRejected(UpstreamError):

@@ -233,6 +233,7 @@ class ProviderAdapter:
         if status == 429:
             raise UpstreamRateLimited(
                 f"{key} is throttling requests (HTTP 429)",
+                status=429,
                 retry_after=parse_retry_after(response.headers.get("retry-after")),
             )
         if status in (401, 403):
