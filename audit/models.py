@@ -90,8 +90,10 @@ class CallContent(models.Model):
     """The prompt and response of one call, kept only for clients that opted in
     and only until `expires_at`; `prune_audit` deletes it after that."""
 
+    # DO_NOTHING: retention deletes contents before their records, which lets a
+    # record delete be one SQL statement instead of a collect-then-cascade.
     record = models.OneToOneField(
-        CallRecord, on_delete=models.CASCADE, primary_key=True, related_name="content"
+        CallRecord, on_delete=models.DO_NOTHING, primary_key=True, related_name="content"
     )
     prompt_text = models.TextField(blank=True)
     response_text = models.TextField(blank=True)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
+from django.db import connection
 from django.test import override_settings
 
 from audit.batcher import AuditWriteFailed, loop_batcher
@@ -14,7 +17,22 @@ from audit.services import flush_pending, record_call, record_call_sync
 from audit.types import CallOutcome, CallRecordData
 from tests.audit.factories import CallRecordDataFactory
 
+T = TypeVar("T")
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("audit_loop")]
+
+
+async def _db(func: Callable[..., T], *args: object, **kwargs: object) -> T:
+    """Run ORM code on a worker thread and close that thread's connection after,
+    so no session outlives the test database."""
+
+    def run() -> T:
+        try:
+            return func(*args, **kwargs)
+        finally:
+            connection.close()
+
+    return await asyncio.to_thread(run)
 
 
 def _count(**where: object) -> int:
@@ -27,20 +45,20 @@ async def test_each_outcome_is_recorded_as_exactly_one_record(outcome):
 
     await record_call(data)
 
-    assert await asyncio.to_thread(_count, request_id=f"req-{outcome}") == 1
-    assert await asyncio.to_thread(_count, request_id=f"req-{outcome}", outcome=outcome) == 1
+    assert await _db(_count, request_id=f"req-{outcome}") == 1
+    assert await _db(_count, request_id=f"req-{outcome}", outcome=outcome) == 1
 
 
 async def test_records_are_chained_from_the_genesis_hash():
     await asyncio.gather(*(record_call(CallRecordDataFactory.build()) for _ in range(3)))
 
-    rows = await asyncio.to_thread(lambda: list(CallRecord.objects.order_by("seq")))
+    rows = await _db(lambda: list(CallRecord.objects.order_by("seq")))
     assert [row.seq for row in rows] == [1, 2, 3]
     assert rows[0].prev_hash == GENESIS_HASH
     for before, row in zip(rows, rows[1:], strict=False):
         assert row.prev_hash == before.row_hash
     assert all(row.row_hash == chain_hash(row.prev_hash, row.__dict__) for row in rows)
-    head = await asyncio.to_thread(ChainHead.objects.get)
+    head = await _db(ChainHead.objects.get)
     assert (head.seq, head.row_hash) == (3, rows[-1].row_hash)
 
 
@@ -50,10 +68,10 @@ async def test_two_thousand_concurrent_calls_store_two_thousand_rows_in_few_tran
     await asyncio.gather(*(record_call(data) for data in calls))
 
     batcher = loop_batcher()
-    assert await asyncio.to_thread(CallRecord.objects.count) == 2000
+    assert await _db(CallRecord.objects.count) == 2000
     assert batcher.records == 2000
     assert batcher.batches < 2000 / 10  # group commit, not an INSERT per call
-    seqs = await asyncio.to_thread(lambda: list(CallRecord.objects.values_list("seq", flat=True)))
+    seqs = await _db(lambda: list(CallRecord.objects.values_list("seq", flat=True)))
     assert sorted(seqs) == list(range(1, 2001))
 
 
@@ -63,12 +81,12 @@ async def test_flush_pending_writes_what_is_queued_when_the_server_stops():
             asyncio.ensure_future(record_call(CallRecordDataFactory.build())) for _ in range(5)
         ]
         await asyncio.sleep(0.01)
-        assert await asyncio.to_thread(CallRecord.objects.count) == 0
+        assert await _db(CallRecord.objects.count) == 0
 
         await flush_pending()
 
     await asyncio.gather(*waiters)
-    assert await asyncio.to_thread(CallRecord.objects.count) == 5
+    assert await _db(CallRecord.objects.count) == 5
 
 
 async def test_a_cancelled_request_still_gets_its_record():
@@ -78,7 +96,7 @@ async def test_a_cancelled_request_still_gets_its_record():
 
     await flush_pending()
 
-    assert await asyncio.to_thread(_count, request_id="gone") == 1
+    assert await _db(_count, request_id="gone") == 1
 
 
 async def test_a_failed_batch_raises_in_every_waiting_request():
@@ -88,14 +106,14 @@ async def test_a_failed_batch_raises_in_every_waiting_request():
         record_call_sync(CallRecordDataFactory.build())  # seq 1 taken
         ChainHead.objects.filter(pk=1).update(seq=0)  # next batch reuses seq 1
 
-    await asyncio.to_thread(_make_the_next_seq_collide)
+    await _db(_make_the_next_seq_collide)
 
     results = await asyncio.gather(
         *(record_call(CallRecordDataFactory.build()) for _ in range(3)), return_exceptions=True
     )
 
     assert all(isinstance(result, AuditWriteFailed) for result in results)
-    assert await asyncio.to_thread(CallRecord.objects.count) == 1
+    assert await _db(CallRecord.objects.count) == 1
 
 
 async def test_opted_in_texts_are_kept_apart_with_an_expiry():
@@ -105,7 +123,7 @@ async def test_opted_in_texts_are_kept_apart_with_an_expiry():
 
     await record_call(data)
 
-    content = await asyncio.to_thread(CallContent.objects.select_related("record").get)
+    content = await _db(CallContent.objects.select_related("record").get)
     assert (content.prompt_text, content.response_text) == ("hello", "hi")
     assert 6.9 < (content.expires_at - content.record.recorded_at).total_seconds() / 86400 <= 7
 
