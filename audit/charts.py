@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-WIDTH = 640
+WIDTH = 520
 CALLS, ERRORS, P50, P95, LOCAL, CLOUD = (
     "#4a7ab5",
     "#cf222e",
@@ -19,7 +19,7 @@ CALLS, ERRORS, P50, P95, LOCAL, CLOUD = (
     "#1a7f37",
     "#6e7781",
 )
-_TEXT = 'font-family="system-ui, sans-serif" font-size="12" fill="#333"'
+_TEXT = 'font-family="system-ui, sans-serif" font-size="13" fill="#333"'
 
 
 def _svg(height: int, title: str, body: list[str]) -> SafeString:
