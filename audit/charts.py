@@ -83,26 +83,34 @@ def paired_bars(
     body = [_text(0, 14, title)]
     if not rows:
         body.append(_text(0, 40, "No calls in this period."))
-    for i, (label, first, second) in enumerate(rows):
-        y = 26 + i * row_h
-        body.append(_text(left - 8, y + bar - 2, label[:26], "end"))
-        for j, (value, colour, name) in enumerate(
-            ((first, P50, names[0]), (second, P95, names[1]))
-        ):
-            if value is None:
-                continue
-            yy = y + j * bar
-            body.append(
-                _rect(
-                    left, yy, value * scale, bar - 2, colour, f"{label} {name}: {value:,.0f} {unit}"
-                )
-            )
-            body.append(
-                _text(left + value * scale + 4, yy + bar - 3, f"{value:,.0f} {unit}".strip())
-            )
+    for i, row in enumerate(rows):
+        body += _bar_row(
+            row, y=26 + i * row_h, left=left, bar=bar, scale=scale, names=names, unit=unit
+        )
     if paired:
         body.append(_legend(height - 4, [(names[0], P50), (names[1], P95)]))
     return _svg(height, title, body)
+
+
+def _bar_row(
+    row: tuple[str, float | None, float | None],
+    *,
+    y: float,
+    left: float,
+    bar: int,
+    scale: float,
+    names: tuple[str, str],
+    unit: str,
+) -> list[str]:
+    label, first, second = row
+    parts = [_text(left - 8, y + bar - 2, label[:26], "end")]
+    for j, (value, colour, name) in enumerate(((first, P50, names[0]), (second, P95, names[1]))):
+        if value is None:
+            continue
+        top, caption = y + j * bar, f"{value:,.0f} {unit}".strip()
+        parts.append(_rect(left, top, value * scale, bar - 2, colour, f"{label} {name}: {caption}"))
+        parts.append(_text(left + value * scale + 4, top + bar - 3, caption))
+    return parts
 
 
 def share_bar(local: int, cloud: int, *, title: str) -> SafeString:

@@ -34,6 +34,19 @@ def dashboard_context(*, days: int = 7) -> dict[str, Any]:
         "days": days,
         "total_calls": totals["calls"] or 0,
         "total_errors": totals["errors"] or 0,
+        **_charts(rollups, days),
+        "share_chart": charts.share_bar(
+            local, cloud, title="Tokens served locally vs in the cloud"
+        ),
+        "local_tokens": local,
+        "cloud_tokens": cloud,
+        "saving": _estimated_saving(local),
+        "reference_model": settings.AUDIT_SAVING_REFERENCE_MODEL,
+    }
+
+
+def _charts(rollups: QuerySet[HourlyRollup], days: int) -> dict[str, Any]:
+    return {
         "calls_chart": charts.column_chart(
             _calls_over_time(rollups, days), title="Calls and errors"
         ),
@@ -48,13 +61,6 @@ def dashboard_context(*, days: int = 7) -> dict[str, Any]:
         "strategies_chart": charts.bar_chart(
             _summed(rollups, "strategy", "calls"), title="Routing strategies", unit="calls"
         ),
-        "share_chart": charts.share_bar(
-            local, cloud, title="Tokens served locally vs in the cloud"
-        ),
-        "local_tokens": local,
-        "cloud_tokens": cloud,
-        "saving": _estimated_saving(local),
-        "reference_model": settings.AUDIT_SAVING_REFERENCE_MODEL,
     }
 
 

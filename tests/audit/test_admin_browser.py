@@ -53,8 +53,10 @@ def test_qa_reviews_filters_exports_and_reads_the_dashboard(tmp_path: Path):
         assert "Last chain verification: intact" in page.inner_text(".audit-verification")
 
         page.click("#changelist-filter >> text=upstream error")
+        page.wait_for_url("**outcome__exact=upstream_error**")  # count() does not wait
         assert page.locator("#result_list tbody tr").count() == 1
         page.click("#result_list tbody tr th a")
+        page.wait_for_selector("table.audit-attempts")
         assert "primary timed out" in page.inner_text("dl.audit-routing")
         assert page.locator("table.audit-attempts tr").count() == 3
         page.go_back()
@@ -68,6 +70,7 @@ def test_qa_reviews_filters_exports_and_reads_the_dashboard(tmp_path: Path):
 
         page.goto(f"{gateway}/admin/")
         page.click("text=Dashboard")
+        page.wait_for_selector(".audit-figures")
         assert page.locator("svg.audit-chart").count() == 5
         assert "10" in page.inner_text(".audit-figures")
         page.screenshot(path="var/audit-dashboard.png", full_page=True)
