@@ -20,6 +20,8 @@ from providers.http import close_shared_client, open_shared_client  # noqa: E402
 django_application = get_asgi_application()
 _http = ASGIStaticFilesHandler(django_application)
 
+from audit.services import flush_pending  # noqa: E402  (needs the app registry)
+
 
 async def application(scope, receive, send) -> None:
     if scope["type"] == "lifespan":
@@ -35,6 +37,7 @@ async def _lifespan(receive, send) -> None:
             await open_shared_client()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            await flush_pending()  # call records still queued on this loop
             await close_shared_client()
             await send({"type": "lifespan.shutdown.complete"})
             return

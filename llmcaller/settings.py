@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "providers",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +127,31 @@ PROBE_CONCURRENCY = int(_positive("PROBE_CONCURRENCY", env.int("PROBE_CONCURRENC
 LMSTUDIO_URL = env.str("LMSTUDIO_URL", default="http://127.0.0.1:1234")
 SANDBOX_PORT = env.int("SANDBOX_PORT", default=1235)
 DEMO_PASSWORD = env.str("LLMCALLER_DEMO_PASSWORD", default="")
+
+# --- Audit -------------------------------------------------------------------
+
+# Group commit: a batch is written at this many records or this long after its first.
+AUDIT_BATCH_MAX_RECORDS = int(
+    _positive("AUDIT_BATCH_MAX_RECORDS", env.int("AUDIT_BATCH_MAX_RECORDS", default=500))
+)
+AUDIT_BATCH_MAX_DELAY_MS = _positive(
+    "AUDIT_BATCH_MAX_DELAY_MS", env.float("AUDIT_BATCH_MAX_DELAY_MS", default=5.0)
+)
+AUDIT_CONTENT_RETENTION_DAYS = int(
+    _positive("AUDIT_CONTENT_RETENTION_DAYS", env.int("AUDIT_CONTENT_RETENTION_DAYS", default=30))
+)
+AUDIT_BUDGET_RECONCILE_SECONDS = int(
+    _positive(
+        "AUDIT_BUDGET_RECONCILE_SECONDS", env.int("AUDIT_BUDGET_RECONCILE_SECONDS", default=300)
+    )
+)
+# Dashboard: provider -> kind (lmstudio and ollama count as local), and USD per 1k tokens.
+AUDIT_PROVIDER_KINDS = env.dict("AUDIT_PROVIDER_KINDS", default={})
+try:
+    AUDIT_MODEL_PRICES = env.dict("AUDIT_MODEL_PRICES", cast={"value": float}, default={})
+except ValueError as exc:
+    raise ImproperlyConfigured(f"AUDIT_MODEL_PRICES must be model=price pairs: {exc}") from exc
+AUDIT_SAVING_REFERENCE_MODEL = env.str("AUDIT_SAVING_REFERENCE_MODEL", default="")
 
 # --- Logging ----------------------------------------------------------------
 

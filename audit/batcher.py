@@ -1,0 +1,141 @@
+"""Group commit for async callers: many call records, one transaction.
+
+Each event loop has one `Batcher`. `submit()` queues a record and awaits the
+batch that carries it. A batch is written when `AUDIT_BATCH_MAX_RECORDS` records
+are waiting or `AUDIT_BATCH_MAX_DELAY_MS` after its first record, whichever
+comes first; records arriving while a batch is being written wait for the next
+one, which starts as soon as the writer is free. So under load batches grow
+and transactions per record fall, while a lone call waits a few milliseconds.
+
+Batches are written on one thread per loop (through `sync_to_async` on a
+one-worker executor), which keeps one database connection and commit order.
+A failed batch raises `AuditWriteFailed` in every request waiting on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import connection
+
+from audit.types import CallRecordData
+from audit.writer import write_records
+
+logger = logging.getLogger(__name__)
+
+
+class AuditWriteFailed(RuntimeError):
+    """The batch carrying this call's record could not be stored."""
+
+
+class Batcher:
+    def __init__(self, *, max_records: int, max_delay: float) -> None:
+        self.max_records = max_records
+        self.max_delay = max_delay
+        self.batches = 0  # committed transactions, for tests and the bench
+        self.records = 0
+        self._loop = asyncio.get_running_loop()
+        self._pending: list[tuple[CallRecordData, asyncio.Future[None]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Task[None] | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-writer")
+        self._write = self._on_writer(write_records)
+
+    def _on_writer(self, func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+        return sync_to_async(func, thread_sensitive=False, executor=self._executor)
+
+    async def submit(self, item: CallRecordData) -> None:
+        future: asyncio.Future[None] = self._loop.create_future()
+        self._pending.append((item, future))
+        if self._flushing is None:  # a running flush takes the queue when it ends
+            if len(self._pending) >= self.max_records:
+                self._start_flush()
+            elif self._timer is None:
+                self._timer = self._loop.call_later(self.max_delay, self._start_flush)
+        # A cancelled request (client gone) stops waiting; its record is still written.
+        await future
+
+    async def drain(self) -> None:
+        """Write everything queued and wait for it."""
+        while self._pending or self._flushing is not None:
+            if self._flushing is None:
+                self._start_flush()
+            await asyncio.wait({self._flushing})
+
+    async def close(self) -> None:
+        await self.drain()
+        await self._on_writer(_close_connection)()
+        self._executor.shutdown(wait=False)
+
+    def _start_flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch = self._pending[: self.max_records]
+        del self._pending[: self.max_records]
+        if batch:
+            self._flushing = self._loop.create_task(self._flush(batch))
+
+    async def _flush(self, batch: list[tuple[CallRecordData, asyncio.Future[None]]]) -> None:
+        try:
+            await self._write([item for item, _ in batch])
+        except BaseException as exc:
+            logger.exception("Could not store a batch of %d call records", len(batch))
+            await self._discard_connection()
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(AuditWriteFailed(f"Call record not stored: {exc!r}"))
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            self.batches += 1
+            self.records += len(batch)
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+        finally:
+            self._flushing = None
+            if self._pending:
+                self._start_flush()
+
+    async def _discard_connection(self) -> None:
+        # A broken connection must not fail every later batch too.
+        try:
+            await self._on_writer(_close_connection)()
+        except Exception:
+            logger.exception("Could not close the audit writer's database connection")
+
+
+def _close_connection() -> None:
+    connection.close()  # resolved in the writer thread: its own connection
+
+
+_batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Batcher] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def loop_batcher() -> Batcher:
+    """The running loop's batcher, created on first use."""
+    loop = asyncio.get_running_loop()
+    batcher = _batchers.get(loop)
+    if batcher is None:
+        batcher = _batchers[loop] = Batcher(
+            max_records=settings.AUDIT_BATCH_MAX_RECORDS,
+            max_delay=settings.AUDIT_BATCH_MAX_DELAY_MS / 1000,
+        )
+    return batcher
+
+
+async def close_loop_batcher() -> None:
+    """Write what the running loop's batcher holds, then release its thread."""
+    batcher = _batchers.pop(asyncio.get_running_loop(), None)
+    if batcher is not None:
+        await batcher.close()

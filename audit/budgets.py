@@ -1,0 +1,119 @@
+"""Token budgets per client, cheap enough to check before every call.
+
+Interface for the API views (call it after authentication, before routing)::
+
+    allowed, resets_at = await abudget_status(client.id, daily_limit, monthly_limit)
+    # or budget_status(...) from sync code
+
+Limits are total tokens (input + output) per UTC day and per UTC month; None
+means no limit. When `allowed` is False, `resets_at` is when every exceeded
+window has reset (answer 429 `RATE_LIMIT` with a Retry-After from it). When
+allowed, it is when the tightest configured window next resets, or None when
+there are no limits.
+
+Each read is one cache `get_many`. Counters live in Django's cache (Redis when
+`REDIS_URL` is set, so all workers share them), are incremented by every batch
+`record_call` commits, and are rebuilt from the roll-ups and the not-yet-rolled
+tail when missing or older than `AUDIT_BUDGET_RECONCILE_SECONDS`. A count may
+lag by the calls in flight during a rebuild, for at most that long.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from audit.types import CallRecordData
+from audit.usage import next_month, usage_for
+
+logger = logging.getLogger(__name__)
+
+
+class _Window(NamedTuple):
+    limit: int
+    key: str
+    span: dict[str, date]  # usage_for's keyword: {"day": …} or {"month": …}
+    resets_at: datetime
+
+
+def budget_status(
+    client_id: int | None, daily_limit: int | None, monthly_limit: int | None
+) -> tuple[bool, datetime | None]:
+    if client_id is None or (daily_limit is None and monthly_limit is None):
+        return True, None
+    windows = _windows(client_id, daily_limit, monthly_limit, timezone.now())
+    cached = cache.get_many([window.key for window in windows])
+    exceeded = [
+        window.resets_at
+        for window in windows
+        if _used(client_id, window, cached.get(window.key)) >= window.limit
+    ]
+    if exceeded:
+        return False, max(exceeded)
+    return True, windows[0].resets_at
+
+
+async def abudget_status(
+    client_id: int | None, daily_limit: int | None, monthly_limit: int | None
+) -> tuple[bool, datetime | None]:
+    if client_id is None or (daily_limit is None and monthly_limit is None):
+        return True, None
+    return await sync_to_async(budget_status)(client_id, daily_limit, monthly_limit)
+
+
+def count_usage(items: Iterable[CallRecordData]) -> None:
+    """Add committed records' tokens to the cached counters that exist."""
+    totals: Counter[str] = Counter()
+    for item in items:
+        tokens = item.input_tokens + item.output_tokens
+        if item.client_id is None or not tokens:
+            continue
+        started = item.started_at.astimezone(UTC).date()
+        totals[_day_key(item.client_id, started)] += tokens
+        totals[_month_key(item.client_id, started)] += tokens
+    for key, tokens in totals.items():
+        try:
+            cache.incr(key, tokens)
+        except ValueError:
+            pass  # not cached: the next read rebuilds it from the committed records
+        except Exception:  # the records are committed; a cache outage only delays counts
+            logger.exception("Could not update the budget counter %s", key)
+
+
+def _windows(
+    client_id: int, daily_limit: int | None, monthly_limit: int | None, now: datetime
+) -> list[_Window]:
+    today = now.astimezone(UTC).date()
+    midnight = datetime.combine(today, time(), tzinfo=UTC)
+    windows = []
+    if daily_limit is not None:
+        key = _day_key(client_id, today)
+        windows.append(_Window(daily_limit, key, {"day": today}, midnight + timedelta(days=1)))
+    if monthly_limit is not None:
+        key = _month_key(client_id, today)
+        windows.append(_Window(monthly_limit, key, {"month": today}, next_month(midnight)))
+    return windows
+
+
+def _used(client_id: int, window: _Window, cached: int | None) -> int:
+    if cached is not None:
+        return cached
+    used = usage_for(client_id, **window.span).total_tokens
+    cache.add(window.key, used, timeout=settings.AUDIT_BUDGET_RECONCILE_SECONDS)
+    return used
+
+
+def _day_key(client_id: int, day: date) -> str:
+    return f"audit:tokens:{client_id}:{day:%Y-%m-%d}"
+
+
+def _month_key(client_id: int, day: date) -> str:
+    return f"audit:tokens:{client_id}:{day:%Y-%m}"

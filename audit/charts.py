@@ -1,0 +1,139 @@
+"""Server-rendered SVG charts for the audit dashboard: no script, no CDN.
+
+Each function takes plain numbers and labels and returns safe SVG markup; every
+label is escaped. Sizes are in SVG units on a fixed-width canvas that scales with
+the page (`viewBox`), so the charts stay legible on any screen and in print.
+"""
+
+from __future__ import annotations
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+WIDTH = 520
+CALLS, ERRORS, P50, P95, LOCAL, CLOUD = (
+    "#4a7ab5",
+    "#cf222e",
+    "#4a7ab5",
+    "#9a6700",
+    "#1a7f37",
+    "#6e7781",
+)
+_TEXT = 'font-family="system-ui, sans-serif" font-size="13" fill="#333"'
+
+
+def _svg(height: int, title: str, body: list[str]) -> SafeString:
+    return mark_safe(
+        f'<svg class="audit-chart" role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'width="100%" style="max-width:{WIDTH}px" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>{''.join(body)}</svg>"
+    )
+
+
+def _text(x: float, y: float, value: object, anchor: str = "start", extra: str = "") -> str:
+    position = f'x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"'
+    return f"<text {position} {_TEXT} {extra}>{escape(value)}</text>"
+
+
+def _rect(x: float, y: float, w: float, h: float, colour: str, tip: str) -> str:
+    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" height="{max(h, 0):.1f}" '
+            f'fill="{colour}"><title>{escape(tip)}</title></rect>')  # fmt: skip
+
+
+def column_chart(points: list[tuple[str, int, int]], *, title: str) -> SafeString:
+    """Calls per period as columns, with the failed share drawn in red over each."""
+    height, top, bottom, left = 220, 24, 36, 48
+    plot_h, plot_w = height - top - bottom, WIDTH - left - 8
+    peak = max([calls for _, calls, _ in points] + [1])
+    step = plot_w / max(len(points), 1)
+    axis = f'x1="{left}" y1="{top + plot_h}" x2="{WIDTH - 8}" y2="{top + plot_h}"'
+    body = [_text(left, 14, f"{title} (peak {peak})"), f'<line {axis} stroke="#999"/>']
+    label_every = max(1, len(points) // 8)
+    for i, (label, calls, errors) in enumerate(points):
+        x, w = left + i * step + step * 0.1, step * 0.8
+        for value, colour, name in ((calls, CALLS, "calls"), (errors, ERRORS, "errors")):
+            h = plot_h * value / peak
+            body.append(_rect(x, top + plot_h - h, w, h, colour, f"{label}: {value} {name}"))
+        if i % label_every == 0:
+            body.append(_text(x + w / 2, height - 18, label, "middle"))
+    body.append(_legend(height - 4, [("calls", CALLS), ("errors", ERRORS)]))
+    return _svg(height, title, body)
+
+
+def bar_chart(rows: list[tuple[str, float]], *, title: str, unit: str = "") -> SafeString:
+    """One horizontal bar per label, longest first."""
+    return paired_bars([(label, value, None) for label, value in rows], title=title,
+                       names=(unit or "value", ""), unit=unit)  # fmt: skip
+
+
+def paired_bars(
+    rows: list[tuple[str, float | None, float | None]],
+    *,
+    title: str,
+    names: tuple[str, str] = ("p50", "p95"),
+    unit: str = "ms",
+) -> SafeString:
+    """Up to two horizontal bars per label (e.g. p50 and p95 latency per provider)."""
+    left, bar, gap = 170, 14, 10
+    paired = any(second is not None for _, _, second in rows)
+    row_h = bar * (2 if paired else 1) + gap
+    height = 30 + row_h * max(len(rows), 1) + (18 if paired else 0)
+    peak = max([v for _, a, b in rows for v in (a, b) if v is not None] + [1])
+    scale = (WIDTH - left - 80) / peak
+    body = [_text(0, 14, title)]
+    if not rows:
+        body.append(_text(0, 40, "No calls in this period."))
+    for i, row in enumerate(rows):
+        body += _bar_row(
+            row, y=26 + i * row_h, left=left, bar=bar, scale=scale, names=names, unit=unit
+        )
+    if paired:
+        body.append(_legend(height - 4, [(names[0], P50), (names[1], P95)]))
+    return _svg(height, title, body)
+
+
+def _bar_row(
+    row: tuple[str, float | None, float | None],
+    *,
+    y: float,
+    left: float,
+    bar: int,
+    scale: float,
+    names: tuple[str, str],
+    unit: str,
+) -> list[str]:
+    label, first, second = row
+    parts = [_text(left - 8, y + bar - 2, label[:26], "end")]
+    for j, (value, colour, name) in enumerate(((first, P50, names[0]), (second, P95, names[1]))):
+        if value is None:
+            continue
+        top, caption = y + j * bar, f"{value:,.0f} {unit}".strip()
+        parts.append(_rect(left, top, value * scale, bar - 2, colour, f"{label} {name}: {caption}"))
+        parts.append(_text(left + value * scale + 4, top + bar - 3, caption))
+    return parts
+
+
+def share_bar(local: int, cloud: int, *, title: str) -> SafeString:
+    """One stacked bar: the local share of tokens in green, the cloud share in grey."""
+    total = max(local + cloud, 1)
+    legend = [
+        (f"local {100 * local / total:.0f}%", LOCAL),
+        (f"cloud {100 * cloud / total:.0f}%", CLOUD),
+    ]
+    local_w = (WIDTH - 2) * local / total
+    body = [
+        _text(0, 14, title),
+        _rect(0, 24, local_w, 28, LOCAL, f"local: {local:,} tokens"),
+        _rect(local_w, 24, WIDTH - 2 - local_w, 28, CLOUD, f"cloud: {cloud:,} tokens"),
+        _legend(74, legend),
+    ]
+    return _svg(80, title, body)
+
+
+def _legend(y: float, items: list[tuple[str, str]]) -> str:
+    parts, x = [], 0
+    for name, colour in items:
+        parts.append(f'<rect x="{x}" y="{y - 10}" width="10" height="10" fill="{colour}"/>')
+        parts.append(_text(x + 14, y, name))
+        x += 24 + 8 * len(name)
+    return "".join(parts)

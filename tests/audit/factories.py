@@ -1,0 +1,54 @@
+"""Call records as the gateway writes them: through the chain, never around it."""
+
+from __future__ import annotations
+
+import factory
+from django.utils import timezone
+
+from audit.models import CallRecord
+from audit.types import CallMethod, CallOutcome, CallRecordData
+from audit.writer import write_records
+
+
+class CallRecordDataFactory(factory.Factory):
+    class Meta:
+        model = CallRecordData
+
+    request_id = factory.Sequence(lambda n: f"req-{n:05d}")
+    trace_id = factory.Sequence(lambda n: f"trace-{n:05d}")
+    method = CallMethod.CHAT
+    outcome = CallOutcome.SUCCESS
+    started_at = factory.LazyFunction(timezone.now)
+    client_id = 1
+    client_name = "notebook"
+    caller_tool = "notebook-cli"
+    provider = "lmstudio"
+    model = "qwen2.5-7b-instruct"
+    strategy = "capability-default"
+    routing = factory.LazyAttribute(
+        lambda o: {
+            "capability": "chat",
+            "strategy": o.strategy,
+            "candidates": [f"{o.provider}/{o.model}"],
+        }
+    )
+    attempts = factory.LazyAttribute(
+        lambda o: [{"provider": o.provider, "model": o.model, "outcome": "ok", "latency_ms": 120}]
+    )
+    http_status = 200
+    latency_ms = 120
+    input_tokens = 30
+    output_tokens = 90
+    config_hash = "c0ffee" * 4
+    config_version = 1
+
+
+class CallRecordFactory(CallRecordDataFactory):
+    """`build()` gives a CallRecordData; `create()` stores it through the chain,
+    exactly as production writes it, and returns the CallRecord row."""
+
+    @classmethod
+    def _create(
+        cls, model_class: type[CallRecordData], *args: object, **kwargs: object
+    ) -> CallRecord:
+        return write_records([model_class(**kwargs)])[0]

@@ -1,0 +1,150 @@
+"""QA in the admin: read-only audit trail, filters, CSV export, verification, dashboard."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from audit.models import CallRecord
+from audit.roles import QA_GROUP
+from audit.rollups import roll_up_hours
+from audit.types import CallOutcome
+from audit.verification import run_verification
+from tests.audit.factories import CallRecordFactory
+from tests.factories import ProviderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def qa_client(client):
+    user = get_user_model().objects.create_user("qa", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=QA_GROUP))
+    client.force_login(user)
+    return client
+
+
+def _csv(response) -> list[dict[str, str]]:
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_the_qa_group_views_audit_and_providers_and_changes_nothing():
+    codenames = set(Group.objects.get(name=QA_GROUP).permissions.values_list("codename", flat=True))
+
+    assert {"view_callrecord", "view_dashboard", "view_configchange", "view_provider"} <= codenames
+    assert not {c for c in codenames if not c.startswith("view_")}
+
+
+def test_qa_cannot_change_a_provider(qa_client):
+    provider = ProviderFactory()
+    url = reverse("admin:providers_provider_change", args=[provider.pk])
+
+    assert qa_client.get(url).status_code == 200
+    assert qa_client.post(url, {"name": "renamed"}).status_code == 403
+
+
+@pytest.mark.parametrize("who", ["qa", "superuser"])
+def test_nobody_changes_adds_or_deletes_a_call_record(who, qa_client, admin_client):
+    client = qa_client if who == "qa" else admin_client
+    record = CallRecordFactory()
+    change = reverse("admin:audit_callrecord_change", args=[record.pk])
+
+    assert client.post(change, {"outcome": "success"}).status_code == 403
+    assert client.get(reverse("admin:audit_callrecord_add")).status_code == 403
+    delete = reverse("admin:audit_callrecord_delete", args=[record.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert CallRecord.objects.filter(pk=record.pk, outcome="success").exists()
+
+
+def test_the_list_filters_by_outcome_and_searches_by_request_id(qa_client):
+    CallRecordFactory(request_id="ok-1")
+    CallRecordFactory(request_id="bad-1", outcome=CallOutcome.UPSTREAM_ERROR)
+    url = reverse("admin:audit_callrecord_changelist")
+
+    filtered = qa_client.get(url, {"outcome__exact": "upstream_error"}).content.decode()
+    searched = qa_client.get(url, {"q": "ok-1"}).content.decode()
+
+    assert "bad-1" in filtered and "ok-1" not in filtered
+    assert "ok-1" in searched and "bad-1" not in searched
+
+
+def test_the_change_page_shows_the_route_and_attempts_readably(qa_client):
+    record = CallRecordFactory(
+        routing={"capability": "chat", "strategy": "fallback", "reason": "primary timed out"},
+        attempts=[
+            {"provider": "lms-a", "model": "m1", "outcome": "TEMPORARY"},
+            {"provider": "lms-b", "model": "m2", "outcome": "ok"},
+        ],
+    )
+
+    page = qa_client.get(
+        reverse("admin:audit_callrecord_change", args=[record.pk])
+    ).content.decode()
+
+    assert "<dt>reason</dt><dd>primary timed out</dd>" in page
+    assert "<tr><td>2</td><td>lms-b</td><td>m2</td><td>ok</td></tr>" in page
+    assert "&quot;capability&quot;" not in page  # no raw JSON dump
+
+
+def test_the_export_link_keeps_the_changelist_filters(qa_client):
+    CallRecordFactory(request_id="ok-1", provider="lmstudio")
+    CallRecordFactory(request_id="=HYPERLINK()", provider="openai")
+    page = qa_client.get(
+        reverse("admin:audit_callrecord_changelist"), {"provider": "openai"}
+    ).content.decode()
+    assert 'href="/admin/audit/callrecord/export.csv?provider=openai"' in page
+
+    response = qa_client.get(reverse("admin:audit_callrecord_export"), {"provider": "openai"})
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = _csv(response)
+    assert [row["request_id"] for row in rows] == ["'=HYPERLINK()"]  # never a live formula
+    assert rows[0]["provider"] == "openai" and rows[0]["row_hash"]
+
+
+def test_the_export_action_exports_the_selected_records(qa_client):
+    records = CallRecordFactory.create_batch(3)
+    response = qa_client.post(
+        reverse("admin:audit_callrecord_changelist"),
+        {"action": "export_csv", "_selected_action": [records[0].pk, records[2].pk]},
+    )
+
+    assert sorted(int(row["id"]) for row in _csv(response)) == [records[0].pk, records[2].pk]
+
+
+def test_the_changelist_shows_the_last_verification(qa_client):
+    url = reverse("admin:audit_callrecord_changelist")
+    assert "has never been verified" in qa_client.get(url).content.decode()
+    CallRecordFactory.create_batch(2)
+    run_verification(actor="nightly cron")
+
+    page = qa_client.get(url).content.decode()
+
+    assert "Last chain verification: <strong>intact</strong>" in page
+    assert "by nightly cron" in page
+
+
+def test_the_dashboard_draws_charts_from_the_roll_ups(qa_client):
+    CallRecordFactory.create_batch(3, provider="lmstudio", latency_ms=80)
+    CallRecordFactory(provider="openai", outcome="upstream_error", error_class="RATE_LIMIT")
+    roll_up_hours()
+
+    page = qa_client.get(reverse("admin:audit_dashboard_changelist")).content.decode()
+
+    assert page.count('<svg class="audit-chart"') == 5
+    assert "<title>lmstudio p50: 75 ms</title>" in page
+    assert "RATE_LIMIT" in page
+    assert "<strong>4</strong> calls" in page
+
+
+def test_staff_outside_qa_cannot_open_the_dashboard(client):
+    user = get_user_model().objects.create_user("ops", password="pw", is_staff=True)
+    client.force_login(user)
+
+    assert client.get(reverse("admin:audit_dashboard_changelist")).status_code == 403

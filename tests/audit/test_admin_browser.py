@@ -1,0 +1,76 @@
+"""QA in a real browser: sign in, filter call records, open one, export CSV, see the dashboard."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+
+from audit.roles import ensure_qa_group
+from audit.rollups import roll_up_hours
+from audit.types import CallOutcome
+from audit.verification import run_verification
+from tests.audit.factories import CallRecordFactory
+from tests.browser import chromium_page
+from tests.gateway import running_gateway
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def _seed() -> None:
+    qa = get_user_model().objects.create_user("qa", password="a-long-qa-password", is_staff=True)
+    qa.groups.add(ensure_qa_group(apps))  # transactional tests flush the migration's group
+    CallRecordFactory.create_batch(6, provider="lmstudio", latency_ms=90)
+    CallRecordFactory.create_batch(3, provider="openai", model="gpt-4o-mini", latency_ms=700)
+    CallRecordFactory(
+        request_id="req-failover",
+        provider="openai",
+        outcome=CallOutcome.UPSTREAM_ERROR,
+        error_class="TEMPORARY",
+        strategy="fallback",
+        routing={"capability": "chat", "strategy": "fallback", "reason": "primary timed out"},
+        attempts=[
+            {"provider": "lmstudio", "model": "qwen", "outcome": "TEMPORARY"},
+            {"provider": "openai", "model": "gpt-4o-mini", "outcome": "TEMPORARY"},
+        ],
+    )
+    roll_up_hours()
+    run_verification(actor="nightly check")
+
+
+def test_qa_reviews_filters_exports_and_reads_the_dashboard(tmp_path: Path):
+    _seed()
+
+    with chromium_page() as page, running_gateway() as gateway:
+        page.goto(f"{gateway}/admin/")
+        page.fill("#id_username", "qa")
+        page.fill("#id_password", "a-long-qa-password")
+        page.click("input[type=submit]")
+        page.click("text=Call records")
+        assert "Last chain verification: intact" in page.inner_text(".audit-verification")
+
+        page.click("#changelist-filter >> text=upstream error")
+        page.wait_for_url("**outcome__exact=upstream_error**")  # count() does not wait
+        assert page.locator("#result_list tbody tr").count() == 1
+        page.click("#result_list tbody tr th a")
+        page.wait_for_selector("table.audit-attempts")
+        assert "primary timed out" in page.inner_text("dl.audit-routing")
+        assert page.locator("table.audit-attempts tr").count() == 3
+        page.go_back()
+
+        with page.expect_download() as download:
+            page.click("a.audit-export")
+        saved = tmp_path / "export.csv"
+        download.value.save_as(saved)
+        rows = list(csv.DictReader(saved.open()))
+        assert [row["request_id"] for row in rows] == ["req-failover"]
+
+        page.goto(f"{gateway}/admin/")
+        page.click("text=Dashboard")
+        page.wait_for_selector(".audit-figures")
+        assert page.locator("svg.audit-chart").count() == 5
+        assert "10" in page.inner_text(".audit-figures")
+        page.screenshot(path="var/audit-dashboard.png", full_page=True)
