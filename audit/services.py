@@ -33,7 +33,10 @@ __all__ = [
     "record_config_change",
 ]
 
-SECRET_MARKERS = ("credential", "token", "secret", "password", "key")
+SECRET_MARKERS = ("credential", "token", "secret", "password", "api_key", "apikey", "private_key")
+# Names of where a secret is kept (an environment variable, a hash's display
+# prefix) are what reviewers need to see, and are not secrets themselves.
+NOT_SECRET_SUFFIXES = ("_env", "_prefix")
 MASK = "********"
 
 
@@ -89,4 +92,6 @@ def mask_secrets(value: Any) -> Any:
 
 def _names_secret(key: object) -> bool:
     name = str(key).lower()
+    if name.endswith(NOT_SECRET_SUFFIXES):
+        return False
     return any(marker in name for marker in SECRET_MARKERS)

@@ -24,3 +24,16 @@ def test_a_change_is_stored_with_secrets_masked():
     assert change.after == {"name": "OpenAI EU", "api_key": MASK, "password": "", "timeout": 30}
     assert (change.actor_name, change.request_id, change.action) == ("alice", "req-9", "change")
     assert "sk-live" not in str(change.before) + str(change.after)
+
+
+def test_identifiers_and_where_a_secret_lives_stay_readable():
+    after = {"key": "openai", "credential_env": "OPENAI_API_KEY", "credential": "sk-live-3"}
+
+    record_config_change(
+        actor="alice", request_id="req-10", obj_repr="openai", action="add",
+        before=None, after=after,
+    )  # fmt: skip
+
+    assert ConfigChange.objects.get().after == {
+        "key": "openai", "credential_env": "OPENAI_API_KEY", "credential": MASK,
+    }  # fmt: skip
