@@ -32,6 +32,12 @@ test: venv
 	$(PY) manage.py check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## Benchmarks: gateway overhead vs direct upstream, audit records/s. Prints figures.
+bench: venv
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	$(PY) bench/gateway.py
+	$(PY) bench/audit.py
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
