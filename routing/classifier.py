@@ -1,0 +1,63 @@
+"""A transparent task classifier: which kind of work is this chat request?
+
+It reads the user's messages and counts plain signals, so an operator can see
+and predict every decision. A fenced code block counts twice toward coding;
+every other signal is a keyword (whole words, any case) and counts once. The
+task with most signals wins; a tie goes to the earlier of coding, analysis,
+research, creative; no signal at all means general. The matched signals are
+returned as the reasons.
+"""
+
+from __future__ import annotations
+
+import re
+
+from providers.types import ChatMessage
+from routing.models import Task
+from routing.types import Classification
+
+_KEYWORDS: dict[str, tuple[str, ...]] = {
+    Task.CODING: (
+        "code", "function", "bug", "debug", "stack trace", "traceback", "exception",
+        "compile", "refactor", "regex", "sql", "python", "javascript", "typescript",
+        "rust", "java", "unit test", "api", "class", "script",
+    ),
+    Task.ANALYSIS: (
+        "analyze", "analyse", "analysis", "data", "trend", "trends", "metrics",
+        "statistics", "compare", "pros and cons", "evaluate", "breakdown", "forecast",
+    ),
+    Task.RESEARCH: (
+        "research", "sources", "cite", "citation", "citations", "literature", "paper",
+        "papers", "study", "studies", "evidence", "survey", "state of the art",
+    ),
+    Task.CREATIVE: (
+        "story", "poem", "poetry", "lyrics", "song", "fiction", "novel", "slogan",
+        "brainstorm", "imagine", "character", "haiku",
+    ),
+}  # fmt: skip
+_TIE_ORDER = (Task.CODING, Task.ANALYSIS, Task.RESEARCH, Task.CREATIVE)
+_CODE_FENCE = re.compile(r"```")
+# One alternation per task: a single scan of the text finds all of its keywords.
+_PATTERNS = {
+    task: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
+    for task, words in _KEYWORDS.items()
+}
+
+
+def classify_task(messages: tuple[ChatMessage, ...]) -> Classification:
+    text = "\n".join(m.content for m in messages if m.role == "user")
+    found = {task: _signals(task, text) for task in _TIE_ORDER}
+    weights = {task: sum(weight for _, weight in found[task]) for task in _TIE_ORDER}
+    best = max(_TIE_ORDER, key=lambda task: (weights[task], -_TIE_ORDER.index(task)))
+    if weights[best] == 0:
+        return Classification(Task.GENERAL, ("no coding, analysis, research or creative signal",))
+    return Classification(best, tuple(reason for reason, _ in found[best]))
+
+
+def _signals(task: str, text: str) -> list[tuple[str, int]]:
+    signals = []
+    if task == Task.CODING and _CODE_FENCE.search(text):
+        signals.append(("fenced code block", 2))
+    matched = {word.lower() for word in _PATTERNS[task].findall(text)}
+    signals += [(f"keyword {word!r}", 1) for word in _KEYWORDS[task] if word in matched]
+    return signals
