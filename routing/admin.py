@@ -11,8 +11,10 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Field
 from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
 
 from routing.models import CapabilityScore, FallbackChain, FallbackStep, FaultRule, TaskPreference
+from routing.preview import RoutingPreviewView
 
 _SORTABLE = forms.Media(
     js=["routing/sortable_inline.js"], css={"all": ["routing/sortable_inline.css"]}
@@ -73,6 +75,11 @@ class FallbackChainAdmin(admin.ModelAdmin):
     list_display = ["name", "capability", "is_default", "step_count", "description"]
     list_filter = ["capability", "is_default"]
     search_fields = ["name", "description"]
+
+    def get_urls(self) -> list[URLPattern]:
+        view = RoutingPreviewView.as_view(admin_site=self.admin_site)
+        preview = path("preview/", self.admin_site.admin_view(view), name="routing_preview")
+        return [preview, *super().get_urls()]
 
     @admin.display(description="steps")
     def step_count(self, chain: FallbackChain) -> int:

@@ -155,6 +155,10 @@ class RouteStep:
     move_on: frozenset[str] = DEFAULT_MOVE_ON
     needs_load: bool = False  # not loaded yet; its provider loads on demand
 
+    @property
+    def move_on_sorted(self) -> tuple[str, ...]:
+        return tuple(sorted(self.move_on))
+
 
 @dataclass(frozen=True)
 class RoutePlan:
