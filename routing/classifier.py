@@ -5,7 +5,9 @@ and predict every decision. A fenced code block counts twice toward coding;
 every other signal is a keyword (whole words, any case) and counts once. The
 task with most signals wins; a tie goes to the earlier of coding, analysis,
 research, creative; no signal at all means general. The matched signals are
-returned as the reasons.
+returned as the reasons. Only the first 2,000 characters of each user message
+are read: the kind of work shows early, and planning stays cheap for long
+prompts (see bench/planner.py).
 """
 
 from __future__ import annotations
@@ -36,17 +38,15 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 _TIE_ORDER = (Task.CODING, Task.ANALYSIS, Task.RESEARCH, Task.CREATIVE)
-_CODE_FENCE = re.compile(r"```")
-# One alternation per task: a single scan of the text finds all of its keywords.
-_PATTERNS = {
-    task: re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.IGNORECASE)
-    for task, words in _KEYWORDS.items()
-}
+_READ_CHARS = 2000
+_WORD = re.compile(r"[a-z0-9+#]+")
 
 
 def classify_task(messages: tuple[ChatMessage, ...]) -> Classification:
-    text = "\n".join(m.content for m in messages if m.role == "user")
-    found = {task: _signals(task, text) for task in _TIE_ORDER}
+    text = "\n".join(m.content[:_READ_CHARS] for m in messages if m.role == "user")
+    lowered = text.lower()
+    words = set(_WORD.findall(lowered))  # one pass over the text; keywords are set lookups
+    found = {task: _signals(task, lowered, words) for task in _TIE_ORDER}
     weights = {task: sum(weight for _, weight in found[task]) for task in _TIE_ORDER}
     best = max(_TIE_ORDER, key=lambda task: (weights[task], -_TIE_ORDER.index(task)))
     if weights[best] == 0:
@@ -54,10 +54,16 @@ def classify_task(messages: tuple[ChatMessage, ...]) -> Classification:
     return Classification(best, tuple(reason for reason, _ in found[best]))
 
 
-def _signals(task: str, text: str) -> list[tuple[str, int]]:
+def _signals(task: str, lowered: str, words: set[str]) -> list[tuple[str, int]]:
     signals = []
-    if task == Task.CODING and _CODE_FENCE.search(text):
+    if task == Task.CODING and "```" in lowered:
         signals.append(("fenced code block", 2))
-    matched = {word.lower() for word in _PATTERNS[task].findall(text)}
-    signals += [(f"keyword {word!r}", 1) for word in _KEYWORDS[task] if word in matched]
+    for keyword in _KEYWORDS[task]:
+        phrase = " " in keyword
+        if (phrase and _has_phrase(lowered, keyword)) or (not phrase and keyword in words):
+            signals.append((f"keyword {keyword!r}", 1))
     return signals
+
+
+def _has_phrase(lowered: str, phrase: str) -> bool:
+    return phrase in lowered and bool(re.search(rf"\b{re.escape(phrase)}\b", lowered))
