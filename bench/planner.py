@@ -30,8 +30,7 @@ PROVIDERS, MODELS = 5, 20
 ROUNDS = 20_000
 
 
-def config() -> dict:
-    providers = [f"p{i}" for i in range(PROVIDERS)]
+def _models_and_scores(providers: list[str]) -> tuple[list[dict], list[dict]]:
     models, scores = [], []
     for p in providers:
         for m in range(MODELS):
@@ -46,6 +45,12 @@ def config() -> dict:
             capability = "embed" if embed else "chat"
             scores.append({"provider": p, "model": f"model-{m:02d}", "capability": capability,
                            "score": (m * 37 + len(p)) % 101, "is_default": False})  # fmt: skip
+    return models, scores
+
+
+def config() -> dict:
+    providers = [f"p{i}" for i in range(PROVIDERS)]
+    models, scores = _models_and_scores(providers)
     ref = [{"provider": p, "model": f"model-{m:02d}"} for p in providers for m in (1, 5)]
     step = {"on_temporary": True, "on_rate_limit": True, "on_timeout": True, "on_auth": False}
     return {
