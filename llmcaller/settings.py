@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "providers",
+    "routing",
     "audit",
 ]
 
@@ -121,6 +122,20 @@ PROBE_INTERVAL_SECONDS = _positive(
     "PROBE_INTERVAL_SECONDS", env.float("PROBE_INTERVAL_SECONDS", default=30.0)
 )
 PROBE_CONCURRENCY = int(_positive("PROBE_CONCURRENCY", env.int("PROBE_CONCURRENCY", default=8)))
+
+# --- Routing ------------------------------------------------------------------
+
+# How often a worker asks whether the configuration changed (one query at most).
+ROUTING_SNAPSHOT_CHECK_SECONDS = _positive(
+    "ROUTING_SNAPSHOT_CHECK_SECONDS", env.float("ROUTING_SNAPSHOT_CHECK_SECONDS", default=1.0)
+)
+ROUTING_BREAKER_FAILURES = int(
+    _positive("ROUTING_BREAKER_FAILURES", env.int("ROUTING_BREAKER_FAILURES", default=5))
+)
+ROUTING_BREAKER_COOLDOWN_SECONDS = _positive(
+    "ROUTING_BREAKER_COOLDOWN_SECONDS", env.float("ROUTING_BREAKER_COOLDOWN_SECONDS", default=30.0)
+)
+LLMCALLER_FAULTS_ENABLED = env.bool("LLMCALLER_FAULTS_ENABLED", default=False)
 
 # --- Demo (make run) ---------------------------------------------------------
 

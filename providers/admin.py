@@ -56,7 +56,20 @@ class ProviderAdmin(admin.ModelAdmin):
         "probe_latency_ms", "coverage", "created_at", "updated_at",
     ]  # fmt: skip
     fieldsets = [
-        (None, {"fields": ["key", "name", "kind", "base_url", "enabled", "capabilities"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "key",
+                    "name",
+                    "kind",
+                    "base_url",
+                    "enabled",
+                    "load_on_demand",
+                    "capabilities",
+                ]
+            },
+        ),  # fmt: skip
         ("Calls", {"fields": ["timeout_seconds", "retry_attempts"]}),
         ("Credential", {"fields": ["credential_env", "credential_status"]}),
         (

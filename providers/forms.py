@@ -26,7 +26,8 @@ class ProviderForm(forms.ModelForm):
     class Meta:
         model = Provider
         fields = [
-            "key", "name", "kind", "base_url", "enabled", "capabilities", "timeout_seconds",
+            "key", "name", "kind", "base_url", "enabled", "load_on_demand", "capabilities",
+            "timeout_seconds",
             "retry_attempts", "credential_env", "notes",
         ]  # fmt: skip
 

@@ -74,6 +74,11 @@ class Provider(models.Model):
     timeout_seconds = models.FloatField(default=30.0, validators=[MinValueValidator(0.1)])
     retry_attempts = models.PositiveSmallIntegerField(default=2)
     enabled = models.BooleanField(default=True)
+    load_on_demand = models.BooleanField(
+        default=False,
+        help_text="Route to models that are not loaded: LM Studio 0.4 loads one through "
+        "/api/v1/models/load, Ollama on first use. Off: only loaded models get calls.",
+    )
     capabilities = models.JSONField(
         "capabilities served",
         default=list,

@@ -3,7 +3,8 @@
 `sandbox` starts one sandbox subprocess per test session; tests take `upstream`,
 which is the same sandbox reset to its start behaviour with its request counts
 cleared, so no test inherits another's switches. `down_url` is a URL where
-nothing listens.
+nothing listens. Every test starts with no compiled routing snapshot, since test
+databases roll back and a generation number can repeat with other contents.
 """
 
 from __future__ import annotations
@@ -32,3 +33,10 @@ def upstream(sandbox: SandboxUpstream) -> Iterator[SandboxUpstream]:
 @pytest.fixture
 def down_url() -> str:
     return closed_port_url()
+
+
+@pytest.fixture(autouse=True)
+def fresh_routing_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    from routing.snapshot import SnapshotStore  # after Django is set up
+
+    monkeypatch.setattr("routing.snapshot._store", SnapshotStore())

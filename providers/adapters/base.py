@@ -61,6 +61,9 @@ class StreamState:
 
 
 class ProviderAdapter:
+    # Whether discovery learns which models are loaded (local runtimes). Routing
+    # only holds an unloaded model back for kinds that report it.
+    reports_load_state = False
     chat_path = "/v1/chat/completions"
     embed_path = "/v1/embeddings"
     models_path = "/v1/models"

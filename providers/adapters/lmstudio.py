@@ -18,6 +18,8 @@ _EMBEDDING_TYPES = {"embedding", "embeddings"}
 
 
 class LMStudioAdapter(ProviderAdapter):
+    reports_load_state = True
+
     async def list_models(self) -> list[DiscoveredModel]:
         for path, parser in (
             ("/api/v1/models", self.parse_native_v1),

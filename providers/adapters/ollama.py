@@ -20,6 +20,8 @@ _CHAT = ("chat", "chatStream")
 
 
 class OllamaAdapter(ProviderAdapter):
+    reports_load_state = True
+
     async def probe(self) -> list[DiscoveredModel]:
         # /api/version is the cheapest answer that proves this is an Ollama
         # server; listing models then costs one /api/show per model.

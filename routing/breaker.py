@@ -1,0 +1,96 @@
+"""A circuit breaker per provider, its state shared by every worker through the cache.
+
+    closed     calls go through; each failure counts, a success clears the count
+    open       after ROUTING_BREAKER_FAILURES consecutive failures: no calls for
+               ROUTING_BREAKER_COOLDOWN_SECONDS
+    half-open  after the cool-down: exactly one worker wins the trial call
+               (`cache.add`, atomic in Redis and in the local-memory cache);
+               its success closes the circuit, its failure opens it again
+
+Keys are per provider: a failure counter (`cache.incr`, atomic), the time the
+circuit opened (wall-clock seconds, comparable across hosts), and the trial
+claim, which expires after a cool-down so a worker that died mid-trial does not
+hold the circuit half-open for ever. The clock is injectable for tests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.core.cache import BaseCache, cache
+
+from routing.types import CircuitState
+
+_PREFIX = "routing:breaker"
+
+
+class CircuitBreaker:
+    def __init__(
+        self,
+        *,
+        store: BaseCache | None = None,
+        failures: int | None = None,
+        cooldown: float | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cache = store if store is not None else cache
+        self.threshold = failures or settings.ROUTING_BREAKER_FAILURES
+        self.cooldown = cooldown or settings.ROUTING_BREAKER_COOLDOWN_SECONDS
+        self.clock = clock
+
+    def states(self, providers: Iterable[str]) -> dict[str, CircuitState]:
+        """The state of each provider, in one cache round trip: the planner's input."""
+        keys = {_key(p, "opened"): p for p in providers}
+        opened = self.cache.get_many(list(keys))
+        return {p: self._state(opened.get(key)) for key, p in keys.items()}
+
+    def state(self, provider: str) -> CircuitState:
+        return self._state(self.cache.get(_key(provider, "opened")))
+
+    def allow(self, provider: str) -> bool:
+        """Whether this worker may call the provider now; in half-open, only
+        the one worker that claims the trial gets True."""
+        state = self.state(provider)
+        if state is CircuitState.CLOSED:
+            return True
+        if state is CircuitState.OPEN:
+            return False
+        return self.cache.add(_key(provider, "trial"), 1, timeout=self.cooldown)
+
+    def record_success(self, provider: str) -> None:
+        names = ("failures", "opened", "trial")
+        self.cache.delete_many([_key(provider, name) for name in names])
+
+    def record_failure(self, provider: str) -> CircuitState:
+        if self.state(provider) is CircuitState.HALF_OPEN:
+            return self._open(provider)  # the trial failed
+        failures_key = _key(provider, "failures")
+        self.cache.add(failures_key, 0, timeout=None)
+        try:
+            failures = self.cache.incr(failures_key)
+        except ValueError:  # expired or evicted between add and incr
+            self.cache.set(failures_key, 1, timeout=None)
+            failures = 1
+        if failures >= self.threshold:
+            # add: when two workers see the Nth failure, the first one's time stands
+            self.cache.add(_key(provider, "opened"), self.clock(), timeout=None)
+            return self.state(provider)
+        return CircuitState.CLOSED
+
+    def _open(self, provider: str) -> CircuitState:
+        self.cache.set(_key(provider, "opened"), self.clock(), timeout=None)
+        self.cache.delete(_key(provider, "trial"))
+        return CircuitState.OPEN
+
+    def _state(self, opened_at: float | None) -> CircuitState:
+        if opened_at is None:
+            return CircuitState.CLOSED
+        if self.clock() - opened_at < self.cooldown:
+            return CircuitState.OPEN
+        return CircuitState.HALF_OPEN
+
+
+def _key(provider: str, name: str) -> str:
+    return f"{_PREFIX}:{provider}:{name}"

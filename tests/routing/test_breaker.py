@@ -1,0 +1,112 @@
+"""The circuit breaker under a controllable clock, shared by two workers through the cache."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+from routing.breaker import CircuitBreaker
+from routing.types import CircuitState
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def workers(clock):
+    """Two workers' breakers over the one cache (Redis in CI, local memory here)."""
+    cache.clear()
+    yield [CircuitBreaker(failures=3, cooldown=30, clock=clock) for _ in range(2)]
+    cache.clear()
+
+
+def test_it_opens_after_n_consecutive_failures_from_any_worker(workers):
+    first, second = workers
+
+    first.record_failure("local")
+    second.record_failure("local")
+    assert first.state("local") is CircuitState.CLOSED
+    assert second.record_failure("local") is CircuitState.OPEN
+
+    assert first.allow("local") is False
+    assert second.states(["local", "cloud"]) == {
+        "local": CircuitState.OPEN,
+        "cloud": CircuitState.CLOSED,
+    }
+
+
+def test_a_success_clears_the_count(workers):
+    first, _ = workers
+
+    first.record_failure("local")
+    first.record_failure("local")
+    first.record_success("local")
+    first.record_failure("local")
+
+    assert first.state("local") is CircuitState.CLOSED
+
+
+def test_after_the_cool_down_exactly_one_worker_gets_the_trial(workers, clock):
+    first, second = workers
+    for _ in range(3):
+        first.record_failure("local")
+
+    clock.now += 29.9
+    assert first.allow("local") is False
+    clock.now += 0.1
+    assert first.state("local") is CircuitState.HALF_OPEN
+    assert [first.allow("local"), second.allow("local"), first.allow("local")] == [
+        True,
+        False,
+        False,
+    ]
+
+
+def test_a_successful_trial_closes_the_circuit(workers, clock):
+    first, second = workers
+    for _ in range(3):
+        first.record_failure("local")
+    clock.now += 30
+    assert second.allow("local")
+
+    second.record_success("local")
+
+    assert first.state("local") is CircuitState.CLOSED
+    assert first.allow("local") and second.allow("local")
+
+
+def test_a_failed_trial_opens_the_circuit_again_for_a_full_cool_down(workers, clock):
+    first, second = workers
+    for _ in range(3):
+        first.record_failure("local")
+    clock.now += 30
+    assert second.allow("local")
+
+    assert second.record_failure("local") is CircuitState.OPEN
+
+    clock.now += 29
+    assert first.allow("local") is False
+    clock.now += 1
+    assert first.allow("local") is True  # the next trial, claimable again
+
+
+def test_a_trial_claim_left_by_a_dead_worker_expires(workers, clock):
+    first, second = workers
+    for _ in range(3):
+        first.record_failure("local")
+    clock.now += 30
+    assert first.allow("local")  # ...and this worker never reports back
+
+    cache.delete("routing:breaker:local:trial")  # what the claim's timeout does
+
+    assert second.allow("local") is True
