@@ -136,6 +136,14 @@ ROUTING_BREAKER_COOLDOWN_SECONDS = _positive(
     "ROUTING_BREAKER_COOLDOWN_SECONDS", env.float("ROUTING_BREAKER_COOLDOWN_SECONDS", default=30.0)
 )
 LLMCALLER_FAULTS_ENABLED = env.bool("LLMCALLER_FAULTS_ENABLED", default=False)
+# A call gives up, whatever its plan still holds, after this long.
+ROUTING_CALL_DEADLINE_SECONDS = _positive(
+    "ROUTING_CALL_DEADLINE_SECONDS", env.float("ROUTING_CALL_DEADLINE_SECONDS", default=120.0)
+)
+# First retry waits about this long (with jitter), doubling up to 2 s.
+ROUTING_RETRY_BACKOFF_SECONDS = _positive(
+    "ROUTING_RETRY_BACKOFF_SECONDS", env.float("ROUTING_RETRY_BACKOFF_SECONDS", default=0.1)
+)
 
 # --- Demo (make run) ---------------------------------------------------------
 

@@ -12,11 +12,12 @@ clock. The first step comes from the first rule that yields a usable model:
                          (unscored = 0), ties in configuration order
 
 Then the capability's default fallback chain is appended (models already planned
-are not repeated). A model is skipped, with the reason recorded, when its
-provider or it is disabled, discovery no longer sees it, its provider's last
-probe failed or its circuit is open, it does not serve the capability, the
-request does not fit its context (loaded context, else maximum), or it is not
-loaded and its provider does not load on demand.
+are not repeated, but take the chain's rule for which failures move on). A model
+is skipped, with the reason recorded, when its provider or it is disabled,
+discovery no longer sees it, its provider's last probe failed or its circuit is
+open, it does not serve the capability, the request does not fit its context
+(loaded context, else maximum), or it is not loaded and its provider does not
+load on demand.
 
 Tokens are estimated as characters / 4 (a usual average for English text;
 exact counts need the model's tokenizer) plus `maxTokens`.
@@ -25,6 +26,7 @@ exact counts need the model's tokenizer) plus `maxTokens`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from providers.models import Capability, HealthStatus
 from routing.classifier import classify_task
@@ -60,6 +62,7 @@ def plan_call(
     steps = [primary] if primary else []
     chain = snapshot.default_chains.get(request.capability)
     if chain is not None:
+        steps = _adopt_move_on(steps, snapshot.chains[chain])
         steps += judge.chain_steps(snapshot.chains[chain], planned=steps)
     return RoutePlan(
         capability=request.capability,
@@ -69,6 +72,15 @@ def plan_call(
         task=task, task_source=task_source, task_reasons=task_reasons,
         chain=chain, estimated_tokens=tokens, config_hash=snapshot.config_hash,
     )  # fmt: skip
+
+
+def _adopt_move_on(steps: list[RouteStep], chain: ChainSpec) -> list[RouteStep]:
+    """A planned model that is also a step of the chain moves on as that step says."""
+    rules = {(spec.provider, spec.model_id): spec.move_on for spec in chain.steps}
+    return [
+        replace(step, move_on=rules.get((step.provider, step.model), step.move_on))
+        for step in steps
+    ]
 
 
 def estimate_tokens(request: RouteRequest) -> int:

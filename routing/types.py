@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from providers.types import ChatMessage, ProviderConfig
+from providers.types import ChatMessage, ChatResult, EmbedResult, ProviderConfig
 
 
 class Strategy(enum.StrEnum):
@@ -176,3 +176,56 @@ class RoutePlan:
     @property
     def primary(self) -> RouteStep | None:
         return self.steps[0] if self.steps else None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try at one step: what came of it, how long it took, any injected fault."""
+
+    provider: str
+    model: str
+    outcome: str  # "ok", an error class (TEMPORARY, TIMEOUT, …) or "skipped: …"
+    latency_ms: float
+    fault: str | None = None
+
+
+@dataclass(frozen=True)
+class RoutingInfo:
+    """What a caller is told about the route (`providerInfo.routing`)."""
+
+    plan: RoutePlan
+    strategy: str  # as planned, or "fallback" when a later step answered
+    attempts: tuple[Attempt, ...] = ()
+    fallback_reason: str | None = None
+    cache_hit: bool = False
+
+
+@dataclass(frozen=True)
+class RoutedChat:
+    result: ChatResult
+    provider: str
+    model: str
+    routing: RoutingInfo
+
+
+@dataclass(frozen=True)
+class RoutedEmbed:
+    result: EmbedResult
+    provider: str
+    model: str
+    routing: RoutingInfo
+
+
+@dataclass(frozen=True)
+class StreamCompleted:
+    """The last event of a routed stream: the whole answer and its route."""
+
+    routed: RoutedChat
+
+
+@dataclass(frozen=True)
+class CachePolicy:
+    """A client's opt-in to the response cache: its namespace and time to live."""
+
+    client: str
+    ttl_seconds: int

@@ -200,8 +200,18 @@ def test_fallback_steps_carry_the_chain_steps_error_classes():
     plan = plan_call(RouteRequest(CHAT, user("hi")), compile_config(config), {})
 
     primary, fallback = plan.steps
-    assert primary.move_on == {"TEMPORARY", "RATE_LIMIT", "TIMEOUT", "AUTH"}
     assert (fallback.strategy, fallback.move_on) == ("fallback", {"TEMPORARY", "TIMEOUT"})
+    # The primary is also a step of the chain, so it moves on as that step says.
+    assert (primary.model, primary.move_on) == ("llama", {"TEMPORARY", "RATE_LIMIT", "TIMEOUT"})
+
+
+def test_a_primary_outside_the_chain_moves_on_for_every_retryable_class():
+    config = base_config()
+    config["fallback_chains"][0]["steps"] = config["fallback_chains"][0]["steps"][:1]
+
+    plan = plan_call(RouteRequest(CHAT, user("hi")), compile_config(config), {})
+
+    assert plan.primary.move_on == {"TEMPORARY", "RATE_LIMIT", "TIMEOUT", "AUTH"}
 
 
 def test_a_model_on_demand_is_marked_to_be_loaded():

@@ -1,0 +1,275 @@
+"""Running a planned call: `execute_call`, `execute_embed` and `stream_call`.
+
+Layered like httpx's `send`, each layer owning one concern:
+
+    execute_* / stream_call   plan from the worker's snapshot and the circuit
+                              states; answer from the response cache when the
+                              client opted in
+    _Run.walk                 the plan's steps in order: skips a step whose circuit
+                              is open, moves on only for the error classes the step
+                              names, remembers why
+    _Run.try_step             retries UpstreamTemporary (timeouts included) with
+                              exponential backoff and jitter, up to the provider's
+                              retry_attempts, within the call's deadline
+    _Run.attempt_once         one upstream call: injects a rehearsed fault, times
+                              it, records it, feeds the circuit breaker
+
+A stream retries and falls back only until its first event has arrived; after
+that a failure goes to the caller, and the gateway never switches model
+mid-answer. The breaker and the response cache speak to Django's cache with its
+synchronous API: a local-memory call or one Redis round trip, cheaper than the
+thread hop the async API would add.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
+from dataclasses import replace
+from typing import Any, TypeVar
+
+from django.conf import settings
+
+from providers.adapters import adapter_class
+from providers.adapters.base import ProviderAdapter
+from providers.errors import UpstreamError, UpstreamTemporary
+from providers.http import shared_client
+from providers.types import ChatDelta, ChatDone, ChatRequest, EmbedRequest
+from routing import response_cache
+from routing.breaker import CircuitBreaker
+from routing.errors import DeadlineExceeded, RouteMisconfigured, RouteRefused, error_class
+from routing.faults import break_stream, inject_fault, pick_fault
+from routing.planner import plan_call
+from routing.snapshot import acurrent_snapshot
+from routing.types import (
+    Attempt,
+    CachePolicy,
+    FaultSpec,
+    RoutedChat,
+    RoutedEmbed,
+    RoutePlan,
+    RouteRequest,
+    RouteStep,
+    RoutingInfo,
+    Snapshot,
+    Strategy,
+    StreamCompleted,
+)
+
+T = TypeVar("T")
+MAX_BACKOFF = 2.0
+Attempter = Callable[[ProviderAdapter, RouteStep, FaultSpec | None], Awaitable[T]]
+
+
+async def execute_call(
+    *,
+    request: RouteRequest,
+    chat: ChatRequest,
+    cache: CachePolicy | None = None,
+    breaker: CircuitBreaker | None = None,
+) -> RoutedChat:
+    run = await _Run.start(request, breaker)
+    key = run.cache_key(cache, temperature=chat.temperature)
+    hit = response_cache.get_cached_response(key)
+    if hit is not None:
+        return replace(hit, routing=run.info(cache_hit=True))
+
+    async def attempt(adapter: ProviderAdapter, step: RouteStep, fault: FaultSpec | None):
+        return await adapter.chat(replace(chat, model=step.model))
+
+    result, step = await run.walk(attempt)
+    routed = RoutedChat(result, step.provider, result.model or step.model, run.info())
+    response_cache.store_response(key, routed, ttl_seconds=cache.ttl_seconds if cache else 0)
+    return routed
+
+
+async def execute_embed(
+    *,
+    request: RouteRequest,
+    embed: EmbedRequest,
+    cache: CachePolicy | None = None,
+    breaker: CircuitBreaker | None = None,
+) -> RoutedEmbed:
+    run = await _Run.start(request, breaker)
+    key = run.cache_key(cache, dimensions=embed.dimensions)
+    hit = response_cache.get_cached_response(key)
+    if hit is not None:
+        return replace(hit, routing=run.info(cache_hit=True))
+
+    async def attempt(adapter: ProviderAdapter, step: RouteStep, fault: FaultSpec | None):
+        return await adapter.embed(replace(embed, model=step.model))
+
+    result, step = await run.walk(attempt)
+    routed = RoutedEmbed(result, step.provider, result.model or step.model, run.info())
+    response_cache.store_response(key, routed, ttl_seconds=cache.ttl_seconds if cache else 0)
+    return routed
+
+
+async def stream_call(
+    *, request: RouteRequest, chat: ChatRequest, breaker: CircuitBreaker | None = None
+) -> AsyncIterator[ChatDelta | StreamCompleted]:
+    """Deltas, then one `StreamCompleted`; closing it closes the upstream stream."""
+    run = await _Run.start(request, breaker)
+    (first, events), step = await run.walk(_stream_opener(chat))
+    event = first
+    async with aclosing(events):
+        try:
+            while not isinstance(event, ChatDone):
+                yield event
+                event = await anext(events)
+        except UpstreamError as exc:
+            run.record_mid_stream_failure(step, exc)
+            raise
+    routed = RoutedChat(event.result, step.provider, event.result.model or step.model, run.info())
+    yield StreamCompleted(routed)
+
+
+def _stream_opener(chat: ChatRequest) -> Attempter:
+    async def open_stream(adapter: ProviderAdapter, step: RouteStep, fault: FaultSpec | None):
+        """Open the stream and wait for its first event, so failing early can retry."""
+        events = adapter.stream_chat(replace(chat, model=step.model))
+        if fault is not None:
+            events = break_stream(events, fault, step.provider)
+        try:
+            return await anext(events), events
+        except BaseException:
+            await events.aclose()
+            raise
+
+    return open_stream
+
+
+class _Run:
+    """One call's journey through its plan: attempts, fallback reason, deadline."""
+
+    def __init__(
+        self, request: RouteRequest, plan: RoutePlan, snapshot: Snapshot, breaker: CircuitBreaker
+    ) -> None:
+        self.request, self.plan, self.snapshot, self.breaker = request, plan, snapshot, breaker
+        self.attempts: list[Attempt] = []
+        self.fallback_reason: str | None = None
+        self.answered_by: RouteStep | None = None
+        self.deadline = time.monotonic() + settings.ROUTING_CALL_DEADLINE_SECONDS
+        self.rng = random.Random()
+
+    @classmethod
+    async def start(cls, request: RouteRequest, breaker: CircuitBreaker | None) -> _Run:
+        snapshot = await acurrent_snapshot()
+        breaker = breaker or CircuitBreaker()
+        plan = plan_call(request, snapshot, breaker.states(snapshot.providers))
+        if not plan.steps:
+            raise _no_route(request, plan)
+        return cls(request, plan, snapshot, breaker)
+
+    async def walk(self, attempt: Attempter) -> tuple[Any, RouteStep]:
+        failure: UpstreamError | None = None
+        for step in self.plan.steps:
+            if not self.breaker.allow(step.provider):
+                self.attempts.append(Attempt(step.provider, step.model, "skipped: circuit open", 0))
+                continue
+            try:
+                result = await self.try_step(step, attempt)
+            except DeadlineExceeded:
+                raise
+            except UpstreamError as exc:
+                if error_class(exc) not in step.move_on:
+                    raise
+                failure = exc
+                self.fallback_reason = f"{step.provider}/{step.model}: {error_class(exc)}"
+                continue
+            self.answered_by = step
+            return result, step
+        raise failure or UpstreamTemporary("every planned provider's circuit is open")
+
+    async def try_step(self, step: RouteStep, attempt: Attempter) -> Any:
+        retries = self.snapshot.providers[step.provider].retry_attempts
+        for retry in range(retries + 1):
+            try:
+                return await self.attempt_once(step, attempt)
+            except DeadlineExceeded:
+                raise
+            except UpstreamTemporary:
+                pause = min(_backoff(retry, self.rng), self.remaining())
+                if retry >= retries or pause <= 0:
+                    raise
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def attempt_once(self, step: RouteStep, attempt: Attempter) -> Any:
+        fault = pick_fault(self.snapshot.faults, step.provider, step.model, time.time(), self.rng)
+        adapter = _adapter(self.snapshot, step)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.remaining()):
+                if fault is not None:
+                    await inject_fault(fault, step.provider)
+                result = await attempt(adapter, step, fault)
+        except TimeoutError:
+            self._record(step, "TIMEOUT", started, fault)
+            raise DeadlineExceeded("the call's deadline passed") from None
+        except UpstreamError as exc:
+            self._record(step, error_class(exc), started, fault)
+            self._count_failure(step, exc)
+            raise
+        self._record(step, "ok", started, fault)
+        self.breaker.record_success(step.provider)
+        return result
+
+    def record_mid_stream_failure(self, step: RouteStep, exc: UpstreamError) -> None:
+        self.attempts.append(
+            Attempt(step.provider, step.model, f"{error_class(exc)} mid-stream", 0)
+        )
+        self._count_failure(step, exc)
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def cache_key(self, policy: CachePolicy | None, **facts: Any) -> str | None:
+        if policy is None or policy.ttl_seconds <= 0:
+            return None
+        return response_cache.response_cache_key(
+            client=policy.client, request=self.request, config_hash=self.snapshot.config_hash,
+            **facts,
+        )  # fmt: skip
+
+    def info(self, *, cache_hit: bool = False) -> RoutingInfo:
+        strategy = self.plan.strategy or Strategy.FALLBACK
+        if self.answered_by is not None and self.answered_by != self.plan.steps[0]:
+            strategy = Strategy.FALLBACK
+        return RoutingInfo(
+            self.plan, str(strategy), tuple(self.attempts), self.fallback_reason, cache_hit
+        )
+
+    def _record(self, step: RouteStep, outcome: str, started: float, fault: FaultSpec | None):
+        latency = round((time.perf_counter() - started) * 1000, 2)
+        name = fault.name if fault is not None else None
+        self.attempts.append(Attempt(step.provider, step.model, outcome, latency, name))
+
+    def _count_failure(self, step: RouteStep, exc: UpstreamError) -> None:
+        # Only failures of the provider count against its circuit: a refused
+        # request (PERMANENT) says nothing about the provider's health.
+        if error_class(exc) != "PERMANENT":
+            self.breaker.record_failure(step.provider)
+
+
+def _adapter(snapshot: Snapshot, step: RouteStep) -> ProviderAdapter:
+    provider = snapshot.providers[step.provider]
+    return adapter_class(provider.kind)(provider.to_config(), shared_client())
+
+
+def _backoff(retry: int, rng: random.Random) -> float:
+    base = settings.ROUTING_RETRY_BACKOFF_SECONDS * 2**retry
+    return min(base * rng.uniform(0.5, 1.5), MAX_BACKOFF)
+
+
+def _no_route(request: RouteRequest, plan: RoutePlan) -> Exception:
+    """Why nothing could be planned: the caller's pin, the configuration, or health."""
+    if request.provider or request.model:
+        reasons = "; ".join(f"{c.provider}/{c.model}: {c.skipped}" for c in plan.considered)
+        return RouteRefused(f"The pinned route cannot serve {request.capability} ({reasons}).")
+    if not plan.considered:
+        return RouteMisconfigured(f"No model is configured to serve {request.capability}.")
+    return UpstreamTemporary(f"No model for {request.capability} is available right now.")
