@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 import httpx
 from django.conf import settings
 
+
 class _Pool:
     """Holds the shared client between the lifespan's startup and shutdown."""
 
