@@ -77,8 +77,12 @@ def _missing(capabilities: list[str]) -> str:
 
 
 def _cache() -> Component:
-    cache.set("llmcaller:health", "ok", 10)
-    if cache.get("llmcaller:health") != "ok":
+    try:
+        cache.set("llmcaller:health", "ok", 10)
+        stored = cache.get("llmcaller:health")
+    except Exception:  # each backend raises its own errors (redis.ConnectionError, …)
+        stored = None
+    if stored != "ok":
         return Component("cache", FAILED, "the cache did not return a stored value")
     return Component("cache", OK)
 
