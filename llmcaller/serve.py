@@ -25,6 +25,8 @@ def main() -> None:
         http="httptools",
         access_log=False,
         lifespan="on",
+        # X-Forwarded-For is judged by the gateway (LLMCALLER_TRUSTED_PROXIES), not uvicorn.
+        proxy_headers=False,
         log_level=settings.LOG_LEVEL.lower(),
     )
 

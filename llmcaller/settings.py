@@ -7,6 +7,7 @@ beyond one machine point `DATABASE_URL` at PostgreSQL and `REDIS_URL` at Redis.
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 import environ
@@ -23,6 +24,13 @@ def _positive(name: str, value: float) -> float:
     if value <= 0:
         raise ImproperlyConfigured(f"{name} must be greater than zero, got {value!r}.")
     return value
+
+
+def _networks(name: str, values: list[str]) -> tuple[IPv4Network | IPv6Network, ...]:
+    try:
+        return tuple(ip_network(value.strip(), strict=False) for value in values if value.strip())
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must list IP networks: {exc}.") from None
 
 
 # --- Core -------------------------------------------------------------------
@@ -42,12 +50,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "providers",
     "routing",
     "audit",
+    "llmcaller",
 ]
 
+# The API paths (llmcaller.middleware.API_PATHS) skip every middleware below the
+# first: Django's stock ones hop to a thread on each request under ASGI.
 MIDDLEWARE = [
+    "llmcaller.middleware.SiteOnlyMiddleware",
+]
+SITE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -56,6 +71,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The admin's checks look for sessions, auth and messages in MIDDLEWARE; they run
+# for the admin, from SITE_MIDDLEWARE.
+SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410"]
 
 ROOT_URLCONF = "llmcaller.urls"
 ASGI_APPLICATION = "llmcaller.asgi.application"
@@ -219,9 +238,62 @@ STATIC_ROOT = VAR_DIR / "static"
 
 # --- API schema -----------------------------------------------------------------
 
-REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "LLM Caller",
     "DESCRIPTION": "The gateway every internal tool uses to reach language models.",
     "VERSION": "1.0.0",
+    # OpenAPI 3.1 schemas are JSON Schema 2020-12: nullable fields validate as
+    # published, with any JSON Schema tool.
+    "OAS_VERSION": "3.1.0",
+    # The Swagger UI's assets come from drf-spectacular-sidecar: no CDN offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "clientToken": {"type": "apiKey", "in": "header", "name": "x-llm-caller-token"},
+            "bearerToken": {"type": "http", "scheme": "bearer"},
+        }
+    },
+    "SECURITY": [{"clientToken": []}, {"bearerToken": []}],
 }
+
+# --- Client tokens and callers -----------------------------------------------------
+
+# Tokens are stored as HMAC-SHA256(pepper, token). The embedded default runs, with
+# the system check llmcaller.W001; a deployment sets its own long random value.
+EMBEDDED_TOKEN_PEPPER = "embedded-default-pepper-change-me"
+LLMCALLER_TOKEN_PEPPER = env.str("LLMCALLER_TOKEN_PEPPER", default=EMBEDDED_TOKEN_PEPPER)
+# Seconds a token's client is remembered after a lookup (revocation in the admin
+# clears it at once; other processes without Redis notice within this time).
+LLMCALLER_TOKEN_CACHE_SECONDS = _positive(
+    "LLMCALLER_TOKEN_CACHE_SECONDS", env.float("LLMCALLER_TOKEN_CACHE_SECONDS", default=10.0)
+)
+# Who may call the API at all, and which peers may speak for them (X-Forwarded-For).
+LLMCALLER_ALLOWED_NETWORKS = _networks(
+    "LLMCALLER_ALLOWED_NETWORKS",
+    env.list("LLMCALLER_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"]),
+)
+LLMCALLER_TRUSTED_PROXIES = _networks(
+    "LLMCALLER_TRUSTED_PROXIES", env.list("LLMCALLER_TRUSTED_PROXIES", default=[])
+)
+
+# --- Calls and streams ----------------------------------------------------------------
+
+LLMCALLER_DEFAULT_PROVIDER = env.str("LLMCALLER_DEFAULT_PROVIDER", default="")
+LLMCALLER_STREAM_CHUNK_SIZE = int(
+    _positive("LLMCALLER_STREAM_CHUNK_SIZE", env.int("LLMCALLER_STREAM_CHUNK_SIZE", default=4000))
+)
+# A stream slot whose release was lost (a killed worker) frees itself after this.
+LLMCALLER_STREAM_SLOT_TTL = _positive(
+    "LLMCALLER_STREAM_SLOT_TTL", env.int("LLMCALLER_STREAM_SLOT_TTL", default=900)
+)
+# Prompts and answers appear in the call log only when this is on.
+LLMCALLER_LOG_PROMPTS = env.bool("LLMCALLER_LOG_PROMPTS", default=False)

@@ -147,6 +147,7 @@ def _models(config: dict[str, Any], runtime: Runtime) -> dict[tuple[str, str], M
             max_context_length=row["max_context_length"], loaded_context_length=loaded_ctx,
             scores=MappingProxyType(scores.get(key, {})),
             defaults=frozenset(defaults.get(key, ())), order=order,
+            description=row.get("description", ""),
         )  # fmt: skip
     return models
 

@@ -65,6 +65,7 @@ class ModelSpec:
     scores: Mapping[str, int]
     defaults: frozenset[str]
     order: int  # position in configuration order (provider key, model id): breaks ties
+    description: str = ""
 
     @property
     def context_length(self) -> int | None:

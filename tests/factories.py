@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import factory
 
+from llmcaller.models import ApiMethod, Client
 from providers.models import Capability, Model, ModelKind, ModelSource, Provider
 
 
@@ -30,3 +31,12 @@ class ModelFactory(factory.django.DjangoModelFactory):
     capabilities = factory.LazyFunction(lambda: [Capability.CHAT, Capability.CHAT_STREAM])
     loaded = True
     source = ModelSource.DECLARED
+
+
+class ClientFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Client
+
+    tool_id = factory.Sequence(lambda n: f"tool-{n}")
+    name = factory.LazyAttribute(lambda c: f"Tool {c.tool_id}")
+    allowed_methods = factory.LazyFunction(lambda: list(ApiMethod.values))

@@ -22,6 +22,7 @@ def running_gateway() -> Iterator[str]:
         host="127.0.0.1",
         port=0,
         lifespan="on",
+        proxy_headers=False,  # the gateway decides whom to believe (LLMCALLER_TRUSTED_PROXIES)
         log_level="warning",
         access_log=False,
     )

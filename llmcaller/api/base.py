@@ -1,0 +1,128 @@
+"""What every v1 endpoint shares: strict input serializers and the async view base.
+
+`StrictSerializer` rejects fields it does not declare (nested ones too) and the
+`Strict*Field`s refuse values of the wrong JSON type instead of coercing them
+("10" is not an integer here). `ApiView` is a plain Django async view, exempt
+from CSRF, that turns every failure into the v1 error body and writes the call
+log line; the hot path never enters DRF's synchronous `APIView`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase
+from django.utils.decorators import classonlymethod
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from rest_framework import serializers
+
+from llmcaller.auth import CallerClient, authenticate
+from llmcaller.calls import CallLog
+from llmcaller.errors import BadRequest, error_response
+from llmcaller.limits import check_rate
+
+
+class StrictCharField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, (int, float)):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(serializers.Serializer):
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class EnvelopeInput(StrictSerializer):
+    """The fields every v1 request body carries."""
+
+    requestId = StrictCharField(max_length=256)
+    callerTool = StrictCharField(max_length=256)
+    timestamp = serializers.DateTimeField(required=False)
+
+
+def validate(serializer_class: type[StrictSerializer], request: HttpRequest) -> dict[str, Any]:
+    try:
+        data = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        raise BadRequest(_first_error(serializer.errors))
+    return serializer.validated_data
+
+
+def _first_error(errors: Any, path: str = "") -> str:
+    """`messages[0].role: "x" is not a valid choice.` from DRF's nested errors."""
+    if isinstance(errors, dict):
+        name, value = next(iter(errors.items()))
+        if name == "non_field_errors":
+            return _first_error(value, path)
+        if isinstance(name, int):
+            return _first_error(value, f"{path}[{name}]")
+        return _first_error(value, f"{path}.{name}" if path else name)
+    if isinstance(errors, list) and errors and not isinstance(errors[0], str):
+        index, value = next((i, e) for i, e in enumerate(errors) if e)
+        return _first_error(value, f"{path}[{index}]")
+    message = errors[0] if isinstance(errors, list) else str(errors)
+    if path:
+        return f"{path}: {message}"
+    return "The request body must be a JSON object." if "Invalid data" in message else message
+
+
+class ApiView(View):
+    """An async v1 endpoint: `handle` does the work; failures become error bodies."""
+
+    api_method = ""
+
+    @classonlymethod
+    def as_view(cls, **initkwargs: Any):
+        return csrf_exempt(super().as_view(**initkwargs))
+
+    async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        self.call = CallLog(self.api_method)
+        try:
+            response = await super().dispatch(request, *args, **kwargs)
+        except Exception as exc:  # every failure answers in the v1 error shape
+            self.call.fail(exc)
+            response = error_response(exc, self.call.trace_id)
+        if not response.streaming:
+            self.call.write()  # a stream writes its line when it ends
+        return response
+
+    async def admit(
+        self, request: HttpRequest, serializer_class: type[StrictSerializer] | None
+    ) -> tuple[CallerClient, dict[str, Any]]:
+        """Authenticate, count against the client's limit, then validate the body."""
+        client = await authenticate(request, method=self.api_method)
+        self.call.client = client.tool_id
+        check_rate(client)
+        if serializer_class is None:
+            return client, {}
+        data = validate(serializer_class, request)
+        self.call.request_id = data["requestId"]
+        self.call.caller_tool = data["callerTool"]
+        self.call.prompt = data.get("messages") or data.get("inputs")
+        return client, data

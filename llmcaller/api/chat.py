@@ -1,0 +1,127 @@
+"""`POST /mcp/chat` and `POST /mcp/chatStream`: one input shape, two answers.
+
+The stream view waits for the routed stream's first event before it answers,
+so a failure before any text (throttled, unreachable, refused) still gets its
+HTTP status and `Retry-After`; after that, failures arrive as the SSE error event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
+from rest_framework import serializers
+
+from llmcaller.api.base import (
+    ApiView,
+    EnvelopeInput,
+    StrictCharField,
+    StrictFloatField,
+    StrictIntegerField,
+    StrictSerializer,
+)
+from llmcaller.api.outputs import Answer, MessageOutput, ProviderInfoOutput, UsageOutput
+from llmcaller.calls import CallLog
+from llmcaller.limits import StreamSlot, acquire_stream_slot
+from llmcaller.models import ApiMethod
+from llmcaller.sse import encode_stream
+from providers.models import Capability
+from providers.types import ChatMessage, ChatRequest
+from routing.models import Task
+from routing.orchestrator import execute_call, stream_call
+from routing.types import RouteRequest, StreamCompleted
+
+
+class MessageInput(StrictSerializer):
+    role = serializers.ChoiceField(choices=["system", "user", "assistant"])
+    content = StrictCharField(allow_blank=True, trim_whitespace=False)
+
+
+class ChatInput(EnvelopeInput):
+    messages = MessageInput(many=True, allow_empty=False)
+    model = StrictCharField(required=False, max_length=255)
+    provider = StrictCharField(required=False, max_length=64)
+    temperature = StrictFloatField(required=False, min_value=0, max_value=2)
+    maxTokens = StrictIntegerField(required=False, min_value=1)
+    task = serializers.ChoiceField(required=False, choices=Task.values)
+
+    @staticmethod
+    def route(data: dict[str, Any], capability: str) -> RouteRequest:
+        messages = tuple(ChatMessage(m["role"], m["content"]) for m in data["messages"])
+        return RouteRequest(
+            capability, messages=messages, task=data.get("task"), provider=data.get("provider"),
+            model=data.get("model"), max_tokens=data.get("maxTokens"),
+        )  # fmt: skip
+
+    @staticmethod
+    def request(data: dict[str, Any]) -> ChatRequest:
+        messages = tuple(ChatMessage(m["role"], m["content"]) for m in data["messages"])
+        return ChatRequest("", messages, data.get("temperature"), data.get("maxTokens"))
+
+
+class ChatOutput(serializers.Serializer):
+    requestId = serializers.CharField(source="request_id")
+    message = MessageOutput(source="routed.result.message")
+    usage = UsageOutput(source="routed.result.usage")
+    providerInfo = ProviderInfoOutput(source="routed")
+    traceId = serializers.CharField(source="trace_id")
+
+
+class CompletionOutput(serializers.Serializer):
+    """The `payload` of a stream's completion event (read from a `RoutedChat`)."""
+
+    message = MessageOutput(source="result.message")
+    usage = UsageOutput(source="result.usage")
+    providerInfo = ProviderInfoOutput(source="*")
+
+
+class ChatView(ApiView):
+    api_method = ApiMethod.CHAT
+
+    async def post(self, request: HttpRequest) -> JsonResponse:
+        _client, data = await self.admit(request, ChatInput)
+        routed = await execute_call(
+            request=ChatInput.route(data, Capability.CHAT), chat=ChatInput.request(data)
+        )
+        self.call.routed(routed.provider, routed.model, routed.result.usage)
+        self.call.output = routed.result.message.content
+        return JsonResponse(ChatOutput(Answer(data["requestId"], self.call.trace_id, routed)).data)
+
+
+class ChatStreamView(ApiView):
+    api_method = ApiMethod.CHAT_STREAM
+
+    async def post(self, request: HttpRequest) -> StreamingHttpResponse:
+        client, data = await self.admit(request, ChatInput)
+        slot = acquire_stream_slot(client)
+        route, chat = ChatInput.route(data, Capability.CHAT_STREAM), ChatInput.request(data)
+        events = stream_call(request=route, chat=chat)
+        try:
+            first = await anext(events)
+        except BaseException:
+            slot.release()
+            raise
+        body = _stream_body(first, events, self.call, slot)
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingHttpResponse(body, content_type="text/event-stream", headers=headers)
+
+
+async def _stream_body(
+    first: object, events: AsyncIterator[object], call: CallLog, slot: StreamSlot
+) -> AsyncIterator[bytes]:
+    lines = encode_stream(
+        first, events, trace_id=call.trace_id, completion=_completion, observer=call
+    )
+    try:
+        async with aclosing(events), aclosing(lines):
+            async for line in lines:
+                yield line
+    finally:
+        slot.release()
+        call.end_stream()
+
+
+def _completion(event: StreamCompleted) -> dict[str, Any]:
+    return CompletionOutput(event.routed).data

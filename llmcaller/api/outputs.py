@@ -1,0 +1,89 @@
+"""Output shapes shared by chat, its stream and embed: usage and `providerInfo`.
+
+They read the routing records (`routing.types`) directly, so the schema
+drf-spectacular publishes is the shape the views actually write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rest_framework import serializers
+
+from routing.types import Strategy
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A routed result as a v1 response carries it."""
+
+    request_id: str
+    trace_id: str
+    routed: Any
+
+
+class UsageOutput(serializers.Serializer):
+    inputTokens = serializers.IntegerField(source="input_tokens")
+    outputTokens = serializers.IntegerField(source="output_tokens")
+
+
+class CandidateOutput(serializers.Serializer):
+    provider = serializers.CharField()
+    model = serializers.CharField()
+    strategy = serializers.ChoiceField(choices=[s.value for s in Strategy])
+    score = serializers.IntegerField(allow_null=True)
+    skipped = serializers.CharField(allow_null=True, help_text="Why it was not used; null: usable.")
+
+
+class AttemptOutput(serializers.Serializer):
+    provider = serializers.CharField()
+    model = serializers.CharField()
+    outcome = serializers.CharField(help_text="ok, an error class, or why it was skipped.")
+    latencyMs = serializers.FloatField(source="latency_ms")
+    fault = serializers.CharField(allow_null=True, help_text="The injected fault rule, if any.")
+
+
+class RoutingOutput(serializers.Serializer):
+    capability = serializers.CharField(source="plan.capability")
+    strategy = serializers.ChoiceField(choices=[s.value for s in Strategy])
+    task = serializers.CharField(source="plan.task", allow_null=True)
+    taskSource = serializers.ChoiceField(
+        source="plan.task_source", choices=["given", "classified"], allow_null=True
+    )
+    taskReasons = serializers.ListField(source="plan.task_reasons", child=serializers.CharField())
+    chain = serializers.CharField(source="plan.chain", allow_null=True)
+    candidates = CandidateOutput(source="plan.considered", many=True)
+    attempts = AttemptOutput(many=True)
+    fallbackReason = serializers.CharField(source="fallback_reason", allow_null=True)
+    cacheHit = serializers.BooleanField(source="cache_hit")
+    configHash = serializers.CharField(source="plan.config_hash")
+
+
+class ProviderInfoOutput(serializers.Serializer):
+    name = serializers.CharField(source="provider")
+    model = serializers.CharField()
+    routing = RoutingOutput()
+
+
+class MessageOutput(serializers.Serializer):
+    role = serializers.CharField()
+    content = serializers.CharField()
+
+
+class ErrorOutput(serializers.Serializer):
+    error = serializers.ChoiceField(
+        choices=[
+            "BAD_REQUEST",
+            "UNAUTHENTICATED",
+            "FORBIDDEN",
+            "RATE_LIMIT",
+            "TEMPORARY",
+            "PERMANENT",
+            "AUTH",
+            "CONFIG",
+        ]
+    )
+    message = serializers.CharField()
+    traceId = serializers.CharField()
+    retryAfterMs = serializers.IntegerField(required=False)

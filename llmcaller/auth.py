@@ -1,0 +1,160 @@
+"""Who is calling: the caller's address, its token, and what its client may call.
+
+    address outside LLMCALLER_ALLOWED_NETWORKS        → 403 FORBIDDEN
+    no token, unknown, expired or revoked, client off  → 401 UNAUTHENTICATED
+    method not in the client's allow-list              → 403 FORBIDDEN
+
+X-Forwarded-For is believed only from peers in `LLMCALLER_TRUSTED_PROXIES`.
+A token's lookup (hash → client) is cached for `LLMCALLER_TOKEN_CACHE_SECONDS`,
+misses included, and `last_used_at` is written at most once a minute. The cache
+is called synchronously: local memory costs less than a thread hop, and Redis
+answers on the local network in a fraction of one. Failed attempts are counted
+per token fingerprint and logged with that fingerprint, never the token.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from ipaddress import IPv4Address, IPv6Address, ip_address
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+
+from llmcaller.errors import Forbidden, Unauthenticated
+from llmcaller.models import ClientToken
+from llmcaller.tokens import CACHE_KEY, fingerprint, hash_token
+
+logger = logging.getLogger("llmcaller.auth")
+
+USED_KEY = "llmcaller:token-used:{}"
+FAILURES_KEY = "llmcaller:auth-failures:{}"
+FAILURE_WINDOW = 600
+_MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class CallerClient:
+    """A client as one call sees it: a snapshot, safe to cache."""
+
+    id: int
+    tool_id: str
+    methods: frozenset[str]
+    requests_per_minute: int | None = None
+    max_concurrent_streams: int | None = None
+
+
+@dataclass(frozen=True)
+class _TokenRecord:
+    token_id: int
+    client: CallerClient
+    client_active: bool
+    expires_at: datetime | None
+    revoked: bool
+
+    def refusal(self) -> str | None:
+        if self.revoked:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
+        return None if self.client_active else "client inactive"
+
+
+async def authenticate(request: HttpRequest, *, method: str) -> CallerClient:
+    check_caller_address(request)
+    raw = presented_token(request)
+    record = await _lookup(hash_token(raw)) if raw else None
+    reason = "missing" if not raw else ("unknown" if record is None else record.refusal())
+    if reason:
+        _count_failure(raw, reason, record.client.tool_id if record else "", request)
+        raise Unauthenticated("A valid client token is required.")
+    await _touch(record.token_id)
+    if method not in record.client.methods:
+        raise Forbidden(f"This client may not call {method}.")
+    return record.client
+
+
+def presented_token(request: HttpRequest) -> str:
+    token = request.headers.get("x-llm-caller-token", "").strip()
+    if token:
+        return token
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def check_caller_address(request: HttpRequest) -> None:
+    address = caller_address(request)
+    if address is None or not any(address in net for net in settings.LLMCALLER_ALLOWED_NETWORKS):
+        raise Forbidden("This address may not call the gateway.")
+
+
+def caller_address(request: HttpRequest) -> IPv4Address | IPv6Address | None:
+    """The peer, or the first untrusted hop of X-Forwarded-For behind trusted proxies."""
+    try:
+        address = ip_address(request.META.get("REMOTE_ADDR", ""))
+        hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+        for hop in reversed([h for h in hops if h]):
+            if not _trusted_proxy(address):
+                break
+            address = ip_address(hop)
+    except ValueError:
+        return None
+    return address
+
+
+def _trusted_proxy(address: IPv4Address | IPv6Address) -> bool:
+    return any(address in net for net in settings.LLMCALLER_TRUSTED_PROXIES)
+
+
+async def _lookup(token_hash: str) -> _TokenRecord | None:
+    key = CACHE_KEY.format(token_hash)
+    cached = cache.get(key)
+    if cached is not None:
+        return None if cached == _MISSING else cached
+    token = (
+        await ClientToken.objects.select_related("client").filter(token_hash=token_hash).afirst()
+    )
+    record = _record(token) if token else None
+    cache.set(key, record or _MISSING, settings.LLMCALLER_TOKEN_CACHE_SECONDS)
+    return record
+
+
+def _record(token: ClientToken) -> _TokenRecord:
+    client = token.client
+    snapshot = CallerClient(
+        id=client.pk,
+        tool_id=client.tool_id,
+        methods=frozenset(client.allowed_methods),
+        requests_per_minute=client.requests_per_minute,
+        max_concurrent_streams=client.max_concurrent_streams,
+    )
+    return _TokenRecord(
+        token.pk, snapshot, client.active, token.expires_at, token.revoked_at is not None
+    )
+
+
+async def _touch(token_id: int) -> None:
+    if cache.add(USED_KEY.format(token_id), 1, 60):
+        now = timezone.now()
+        await ClientToken.objects.filter(pk=token_id).aupdate(last_used_at=now)
+
+
+def _count_failure(raw: str, reason: str, tool_id: str, request: HttpRequest) -> None:
+    name = fingerprint(raw)
+    key = FAILURES_KEY.format(name)
+    cache.add(key, 0, FAILURE_WINDOW)
+    try:
+        failures = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        failures = 1
+    logger.warning(
+        "Refused a client token: reason=%s token=%s client=%s failures=%d address=%s",
+        reason,
+        name,
+        tool_id or "-",
+        failures,
+        request.META.get("REMOTE_ADDR", "-"),
+    )

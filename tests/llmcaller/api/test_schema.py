@@ -1,0 +1,91 @@
+"""The published OpenAPI schema describes what the async views really answer.
+
+Real responses from the gateway are validated against the components the schema
+at /api/schema/ names for each operation, so a view and its schema shim cannot
+drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from jsonschema import Draft202012Validator
+
+from tests.llmcaller.helpers import chat_body, envelope
+
+
+@pytest.fixture
+def schema(gateway: str) -> dict[str, Any]:
+    response = httpx.get(f"{gateway}/api/schema/", params={"format": "json"}, timeout=10)
+    assert response.status_code == 200
+    return response.json()
+
+
+def _validate(schema: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
+    content = schema["paths"][path][method]["responses"][str(status)]["content"]
+    (media,) = content.values()
+    document = {"components": schema["components"], **media["schema"]}
+    Draft202012Validator(document).validate(body)
+
+
+def test_every_api_path_is_published_with_its_v1_operation_id(schema):
+    operations = {
+        path: [op["operationId"] for op in item.values()] for path, item in schema["paths"].items()
+    }
+
+    assert operations == {
+        "/health": ["getHealth"],
+        "/mcp/chat": ["chat"],
+        "/mcp/chatStream": ["chatStream"],
+        "/mcp/embed": ["embed"],
+        "/mcp/models": ["models"],
+    }
+    stream = schema["paths"]["/mcp/chatStream"]["post"]["responses"]["200"]["content"]
+    assert list(stream) == ["text/event-stream"]
+
+
+def test_real_answers_match_the_schema(api, provider, schema):
+    _validate(schema, "/mcp/chat", "post", 200, api.post("/mcp/chat", json=chat_body()).json())
+    embed = api.post("/mcp/embed", json=envelope(inputs=["a"])).json()
+    _validate(schema, "/mcp/embed", "post", 200, embed)
+    _validate(schema, "/mcp/models", "get", 200, api.get("/mcp/models").json())
+    _validate(schema, "/health", "get", 200, api.get("/health").json())
+
+
+def test_every_stream_event_matches_the_schema(api, provider, upstream, schema):
+    ok = api.post("/mcp/chatStream", json=chat_body()).content
+    upstream.set(break_stream_after=1)
+    broken = api.post("/mcp/chatStream", json=chat_body()).content
+    events = [
+        json.loads(line[len(b"data: ") :])
+        for line in (ok + broken).split(b"\n\n")
+        if line and line != b"data: [DONE]"
+    ]
+
+    assert {"delta", "completion", None} == {e.get("type") for e in events}
+    for event in events:
+        _validate(schema, "/mcp/chatStream", "post", 200, event)
+
+
+def test_errors_match_the_schema(api, gateway, provider, upstream, schema):
+    bad = api.post("/mcp/chat", json={**chat_body(), "extra": 1})
+    anonymous = httpx.post(f"{gateway}/mcp/chat", json=chat_body(), timeout=10)
+    upstream.set(rate_limit_retry_after=7)
+    throttled = api.post("/mcp/chat", json=chat_body())
+
+    for response in (bad, anonymous, throttled):
+        _validate(schema, "/mcp/chat", "post", response.status_code, response.json())
+    assert throttled.json()["retryAfterMs"] == 7000
+
+
+def test_the_swagger_ui_is_served_with_local_assets(gateway):
+    page = httpx.get(f"{gateway}/api/docs/", timeout=10)
+
+    assert page.status_code == 200
+    assert "cdn.jsdelivr.net" not in page.text
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page.text
+    asset = httpx.get(f"{gateway}/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css")
+    assert asset.status_code == 200

@@ -1,0 +1,56 @@
+"""Per-client limits: requests per minute over HTTP, and stream slots."""
+
+from __future__ import annotations
+
+import pytest
+
+from llmcaller.auth import CallerClient
+from llmcaller.errors import RateLimited
+from llmcaller.limits import acquire_stream_slot, check_rate
+from llmcaller.models import Client
+from tests.llmcaller.helpers import chat_body
+
+
+def test_a_client_over_its_requests_per_minute_gets_429_with_a_clamped_hint(api, provider):
+    Client.objects.filter(tool_id="tests").update(requests_per_minute=2)
+
+    statuses = [api.post("/mcp/chat", json=chat_body()).status_code for _ in range(2)]
+    refused = api.post("/mcp/chat", json=chat_body())
+
+    assert statuses == [200, 200]
+    assert refused.status_code == 429
+    body = refused.json()
+    assert body["error"] == "RATE_LIMIT"
+    assert 0 < body["retryAfterMs"] <= 60000
+    assert int(refused.headers["Retry-After"]) == -(-body["retryAfterMs"] // 1000)
+
+
+def test_clients_are_counted_apart():
+    busy = CallerClient(id=901, tool_id="busy", methods=frozenset(), requests_per_minute=1)
+    calm = CallerClient(id=902, tool_id="calm", methods=frozenset(), requests_per_minute=1)
+    check_rate(busy)
+
+    with pytest.raises(RateLimited):
+        check_rate(busy)
+    check_rate(calm)
+
+
+def test_a_released_stream_slot_can_be_taken_again_and_release_is_idempotent():
+    client = CallerClient(id=903, tool_id="s", methods=frozenset(), max_concurrent_streams=1)
+    slot = acquire_stream_slot(client)
+    with pytest.raises(RateLimited):
+        acquire_stream_slot(client)
+
+    slot.release()
+    slot.release()  # twice: must not free a slot someone else holds
+
+    acquire_stream_slot(client)
+    with pytest.raises(RateLimited):
+        acquire_stream_slot(client)
+
+
+def test_no_limit_set_means_no_counting():
+    client = CallerClient(id=904, tool_id="free", methods=frozenset())
+    for _ in range(100):
+        check_rate(client)
+        acquire_stream_slot(client)
