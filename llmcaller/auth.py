@@ -45,6 +45,15 @@ class CallerClient:
     methods: frozenset[str]
     requests_per_minute: int | None = None
     max_concurrent_streams: int | None = None
+    daily_token_budget: int | None = None
+    monthly_token_budget: int | None = None
+    response_cache_seconds: int = 0
+    keeps_content: bool = False
+    content_retention_days: int | None = None
+
+    @property
+    def has_budget(self) -> bool:
+        return self.daily_token_budget is not None or self.monthly_token_budget is not None
 
 
 @dataclass(frozen=True)
@@ -130,6 +139,11 @@ def _record(token: ClientToken) -> _TokenRecord:
         methods=frozenset(client.allowed_methods),
         requests_per_minute=client.requests_per_minute,
         max_concurrent_streams=client.max_concurrent_streams,
+        daily_token_budget=client.daily_token_budget,
+        monthly_token_budget=client.monthly_token_budget,
+        response_cache_seconds=client.response_cache_seconds,
+        keeps_content=client.keeps_content,
+        content_retention_days=client.content_retention_days,
     )
     return _TokenRecord(
         token.pk, snapshot, client.active, token.expires_at, token.revoked_at is not None

@@ -1,10 +1,12 @@
-"""One structured JSON line per API call, on the logger `llmcaller.calls`.
+"""One call, as the gateway saw it: a JSON log line and one call record.
 
 A `CallLog` is filled in as a request goes (who called, which route answered,
-tokens) and written once, when the response or the stream ends. Prompts and
-answers appear only when `LLMCALLER_LOG_PROMPTS` is on; otherwise the line says
-"[redacted]" and their lengths. Error classes are ours or `providers.errors`',
-never upstream text.
+tokens, the first token's time) and finished once, when the response or the
+stream ends: it writes one line on the logger `llmcaller.calls` and awaits the
+audit batch that commits the call record. Prompts and answers appear in the log
+only when `LLMCALLER_LOG_PROMPTS` is on ("[redacted]" otherwise), and reach the
+audit trail only for clients that opted in. Error classes are ours, never
+upstream text.
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 
-from llmcaller.errors import error_shape
+from audit.services import record_call
+from audit.types import CallOutcome, CallRecordData
+from llmcaller.api.outputs import RoutingOutput
+from llmcaller.errors import BadRequest, Forbidden, RateLimited, Unauthenticated, error_shape
 from providers.types import Usage
-from routing.types import StreamCompleted
+from routing.types import RoutingInfo, StreamCompleted
 
 logger = logging.getLogger("llmcaller.calls")
 REDACTED = "[redacted]"
@@ -31,75 +38,140 @@ class CallLog:
     method: str
     trace_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.perf_counter)
+    started_at: datetime = field(default_factory=timezone.now)
     request_id: str = ""
     caller_tool: str = ""
     client: str = ""
+    client_id: int | None = None
+    keeps_content: bool = False
+    retention_days: int | None = None
     provider: str = ""
     model: str = ""
+    routing: RoutingInfo | None = None
     usage: Usage = field(default_factory=Usage)
     prompt: Any = None
-    output: Any = None
+    output: str | None = None
     output_chars: int = 0
+    first_token: float | None = None
     outcome: str = "ok"
-    error: str = ""
-    error_class: str = ""
+    failure: BaseException | None = None
     completed_stream: bool = False
-    written: bool = False
+    finished: bool = False
 
-    def routed(self, provider: str, model: str, usage: Usage) -> None:
-        self.provider, self.model, self.usage = provider, model, usage
+    def admitted(self, client: Any) -> None:
+        self.client, self.client_id = client.tool_id, client.id
+        self.keeps_content = client.keeps_content
+        self.retention_days = client.content_retention_days
+
+    def routed(self, provider: str, model: str, usage: Usage, routing: RoutingInfo) -> None:
+        self.provider, self.model, self.usage, self.routing = provider, model, usage, routing
 
     def fail(self, exc: BaseException) -> None:
-        self.outcome = "error"
-        self.error = error_shape(exc).code
-        self.error_class = type(exc).__name__
+        self.outcome, self.failure = "error", exc
+        self.routing = getattr(exc, "routing", self.routing)  # how far routing got
+        if self.routing is not None and self.routing.attempts:
+            last = self.routing.attempts[-1]
+            self.provider, self.model = last.provider, last.model
 
     # --- a stream reports here (llmcaller.sse.StreamObserver) ---------------------
 
     def delta(self, text: str) -> None:
+        if self.first_token is None:
+            self.first_token = time.perf_counter()
         self.output_chars += len(text)
-        if settings.LLMCALLER_LOG_PROMPTS:
+        if self._keeps_text():
             self.output = (self.output or "") + text
 
     def completed(self, event: StreamCompleted) -> None:
         routed = event.routed
-        self.routed(routed.provider, routed.model, routed.result.usage)
+        self.routed(routed.provider, routed.model, routed.result.usage, routed.routing)
         self.completed_stream = True
 
     def failed(self, exc: BaseException) -> None:
         self.fail(exc)
 
-    def end_stream(self) -> None:
+    # --- the end ---------------------------------------------------------------------
+
+    async def finish(self, status: int) -> None:
+        """Log the line and await the call record's commit; later calls do nothing."""
+        if self.finished:
+            return
+        self.finished = True
+        logger.info(json.dumps(self.as_dict(), ensure_ascii=False, default=str))
+        await record_call(self.record(status))
+
+    async def end_stream(self) -> None:
         """A stream that neither completed nor failed was cut off by its client."""
         if not self.completed_stream and self.outcome == "ok":
             self.outcome = "cancelled"
-        self.write()
+        await self.finish(200)
 
-    def write(self) -> None:
-        """Log the line once; later calls (a stream's cleanup) do nothing."""
-        if self.written:
-            return
-        self.written = True
-        logger.info(json.dumps(self.as_dict(), ensure_ascii=False, default=str))
+    def record(self, status: int) -> CallRecordData:
+        routing = _routing_dict(self.routing)
+        if self.method == "chatStream":
+            routing["streamedChars"] = self.output_chars  # a partial answer's length too
+        return CallRecordData(
+            request_id=self.request_id, trace_id=self.trace_id, method=self.method,
+            outcome=self._outcome(), started_at=self.started_at, client_id=self.client_id,
+            client_name=self.client, caller_tool=self.caller_tool, provider=self.provider,
+            model=self.model, strategy=routing.get("strategy", ""), routing=routing,
+            attempts=routing.pop("attempts", []), error_class=self._error_code(),
+            http_status=status, latency_ms=self._ms(time.perf_counter()),
+            ttft_ms=self._ms(self.first_token) if self.first_token else None,
+            input_tokens=self.usage.input_tokens, output_tokens=self.usage.output_tokens,
+            config_hash=routing.get("configHash", ""),
+            prompt_text=self._text(self.prompt) if self.keeps_content else None,
+            response_text=self.output if self.keeps_content else None,
+            content_retention_days=self.retention_days,
+        )  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         show = settings.LLMCALLER_LOG_PROMPTS
         return {
-            "event": "call",
-            "method": self.method,
-            "traceId": self.trace_id,
-            "requestId": self.request_id,
-            "callerTool": self.caller_tool,
-            "client": self.client,
-            "provider": self.provider,
-            "model": self.model,
-            "outcome": self.outcome,
-            "error": self.error or None,
-            "errorClass": self.error_class or None,
+            "event": "call", "method": self.method, "traceId": self.trace_id,
+            "requestId": self.request_id, "callerTool": self.caller_tool, "client": self.client,
+            "provider": self.provider, "model": self.model, "outcome": self.outcome,
+            "error": self._error_code() or None,
+            "errorClass": type(self.failure).__name__ if self.failure else None,
             "latencyMs": round((time.perf_counter() - self.started) * 1000, 1),
-            "inputTokens": self.usage.input_tokens,
-            "outputTokens": self.usage.output_tokens,
+            "inputTokens": self.usage.input_tokens, "outputTokens": self.usage.output_tokens,
             "outputChars": self.output_chars,
             "prompt": self.prompt if show else REDACTED,
             "output": self.output if show else REDACTED,
-        }
+        }  # fmt: skip
+
+    def _outcome(self) -> str:
+        if self.outcome == "cancelled":
+            return CallOutcome.CLIENT_GONE
+        if self.failure is None:
+            return CallOutcome.SUCCESS
+        for kinds, outcome in _REJECTIONS:
+            if isinstance(self.failure, kinds):
+                return outcome
+        return CallOutcome.UPSTREAM_ERROR
+
+    def _error_code(self) -> str:
+        return error_shape(self.failure).code if self.failure is not None else ""
+
+    def _keeps_text(self) -> bool:
+        return self.keeps_content or settings.LLMCALLER_LOG_PROMPTS
+
+    def _ms(self, until: float) -> int:
+        return round((until - self.started) * 1000)
+
+    @staticmethod
+    def _text(value: Any) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+# Refusals of the gateway's own, before any upstream was asked.
+_REJECTIONS = (
+    ((Unauthenticated, Forbidden), CallOutcome.REJECTED_AUTH),
+    ((RateLimited,), CallOutcome.REJECTED_LIMIT),
+    ((BadRequest,), CallOutcome.INVALID_REQUEST),
+)
+
+
+def _routing_dict(routing: RoutingInfo | None) -> dict[str, Any]:
+    """The routing decision as the caller was told it (`providerInfo.routing`)."""
+    return {} if routing is None else dict(RoutingOutput(routing).data)

@@ -8,6 +8,7 @@
     TEMPORARY       503   UpstreamTemporary (after retries and fallbacks)
     PERMANENT       422   UpstreamPermanent, UnsupportedCapability, RouteRefused
     AUTH            502   UpstreamAuthRejected (our credential was refused)
+    TEMPORARY       503   AuditWriteFailed (no answer leaves without its call record)
     CONFIG          500   RouteMisconfigured, an unknown adapter kind, anything unforeseen
 
 Every message is ours: upstream text never reaches a caller (the adapters' own
@@ -23,6 +24,7 @@ from typing import Any
 
 from django.http import JsonResponse
 
+from audit.services import AuditWriteFailed
 from providers.errors import (
     UnsupportedCapability,
     UpstreamAuthRejected,
@@ -95,6 +97,8 @@ def error_shape(exc: BaseException) -> ErrorShape:
         return ErrorShape("PERMANENT", 422, exc.detail)
     if isinstance(exc, (RouteMisconfigured, RoutingError)):
         return ErrorShape("CONFIG", 500, exc.detail)
+    if isinstance(exc, AuditWriteFailed):
+        return ErrorShape("TEMPORARY", 503, "The call could not be recorded; retry.", 1.0)
     if isinstance(exc, LookupError):
         return ErrorShape("CONFIG", 500, "The chosen provider has no adapter for its kind.")
     logger.error("Unexpected failure", exc_info=exc)

@@ -21,5 +21,10 @@ class ClientForm(forms.ModelForm):
             "active",
             "requests_per_minute",
             "max_concurrent_streams",
+            "daily_token_budget",
+            "monthly_token_budget",
+            "response_cache_seconds",
+            "keeps_content",
+            "content_retention_days",
             "notes",
         ]

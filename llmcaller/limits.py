@@ -13,7 +13,9 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 
+from audit.selectors import abudget_status
 from llmcaller.auth import CallerClient
 from llmcaller.errors import RateLimited
 
@@ -73,3 +75,15 @@ def _incr(key: str, ttl: float) -> int:
     except ValueError:  # expired between add and incr: start again
         cache.add(key, 0, ttl)
         return cache.incr(key)
+
+
+async def check_budget(client: CallerClient) -> None:
+    """Refuse a client whose daily or monthly token budget is spent, before routing."""
+    allowed, resets_at = await abudget_status(
+        client.id, client.daily_token_budget, client.monthly_token_budget
+    )
+    if allowed:
+        return
+    wait = (resets_at - timezone.now()).total_seconds() if resets_at else None
+    when = f" It resets at {resets_at:%Y-%m-%d %H:%M} UTC." if resets_at else ""
+    raise RateLimited(f"The client's token budget is spent.{when}", retry_after=wait)

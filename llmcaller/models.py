@@ -42,6 +42,27 @@ class Client(models.Model):
     max_concurrent_streams = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1)], help_text="Empty: no limit."
     )
+    daily_token_budget = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Input plus output tokens per UTC day. Empty: no budget.",
+    )  # fmt: skip
+    monthly_token_budget = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="Input plus output tokens per UTC month. Empty: no budget.",
+    )  # fmt: skip
+    response_cache_seconds = models.PositiveIntegerField(
+        "response cache (seconds)", default=0,
+        help_text="Answer identical embeddings and temperature-0 chats from the cache for "
+        "this long. 0: off.",
+    )  # fmt: skip
+    keeps_content = models.BooleanField(
+        "keep prompts and answers", default=False,
+        help_text="Store this client's prompts and answers beside its call records.",
+    )  # fmt: skip
+    content_retention_days = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1)],
+        help_text="How long kept prompts and answers stay. Empty: the gateway's default.",
+    )  # fmt: skip
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -122,6 +122,7 @@ async def stream_call(
                 event = await anext(events)
         except UpstreamError as exc:
             run.record_mid_stream_failure(step, exc)
+            exc.routing = run.info()
             raise
     routed = RoutedChat(event.result, step.provider, event.result.model or step.model, run.info())
     yield StreamCompleted(routed)
@@ -165,6 +166,14 @@ class _Run:
         return cls(request, plan, snapshot, breaker)
 
     async def walk(self, attempt: Attempter) -> tuple[Any, RouteStep]:
+        """The plan's answer; a failure carries the route so far as `exc.routing`."""
+        try:
+            return await self._walk(attempt)
+        except UpstreamError as exc:
+            exc.routing = self.info()
+            raise
+
+    async def _walk(self, attempt: Attempter) -> tuple[Any, RouteStep]:
         failure: UpstreamError | None = None
         for step in self.plan.steps:
             if not self.breaker.allow(step.provider):

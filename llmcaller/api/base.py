@@ -19,10 +19,12 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 
+from audit.services import AuditWriteFailed
 from llmcaller.auth import CallerClient, authenticate
 from llmcaller.calls import CallLog
 from llmcaller.errors import BadRequest, error_response
-from llmcaller.limits import check_rate
+from llmcaller.limits import check_budget, check_rate
+from routing.types import CachePolicy
 
 
 class StrictCharField(serializers.CharField):
@@ -92,6 +94,13 @@ def _first_error(errors: Any, path: str = "") -> str:
     return "The request body must be a JSON object." if "Invalid data" in message else message
 
 
+def cache_policy(client: CallerClient) -> CachePolicy | None:
+    """The client's opt-in to the response cache, if it has one."""
+    if client.response_cache_seconds <= 0:
+        return None
+    return CachePolicy(client.tool_id, client.response_cache_seconds)
+
+
 class ApiView(View):
     """An async v1 endpoint: `handle` does the work; failures become error bodies."""
 
@@ -108,8 +117,13 @@ class ApiView(View):
         except Exception as exc:  # every failure answers in the v1 error shape
             self.call.fail(exc)
             response = error_response(exc, self.call.trace_id)
-        if not response.streaming:
-            self.call.write()  # a stream writes its line when it ends
+        if response.streaming:
+            return response  # a stream finishes its call when it ends
+        try:
+            await self.call.finish(response.status_code)
+        except AuditWriteFailed as exc:
+            # No answer leaves without its record: the caller retries instead.
+            return error_response(exc, self.call.trace_id)
         return response
 
     async def admit(
@@ -117,8 +131,10 @@ class ApiView(View):
     ) -> tuple[CallerClient, dict[str, Any]]:
         """Authenticate, count against the client's limit, then validate the body."""
         client = await authenticate(request, method=self.api_method)
-        self.call.client = client.tool_id
+        self.call.admitted(client)
         check_rate(client)
+        if client.has_budget:
+            await check_budget(client)
         if serializer_class is None:
             return client, {}
         data = validate(serializer_class, request)

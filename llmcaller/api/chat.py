@@ -21,12 +21,13 @@ from llmcaller.api.base import (
     StrictFloatField,
     StrictIntegerField,
     StrictSerializer,
+    cache_policy,
 )
 from llmcaller.api.outputs import Answer, MessageOutput, ProviderInfoOutput, UsageOutput
 from llmcaller.calls import CallLog
 from llmcaller.limits import StreamSlot, acquire_stream_slot
 from llmcaller.models import ApiMethod
-from llmcaller.sse import encode_stream
+from llmcaller.sse import DONE, encode_stream
 from providers.models import Capability
 from providers.types import ChatMessage, ChatRequest
 from routing.models import Task
@@ -81,11 +82,13 @@ class ChatView(ApiView):
     api_method = ApiMethod.CHAT
 
     async def post(self, request: HttpRequest) -> JsonResponse:
-        _client, data = await self.admit(request, ChatInput)
+        client, data = await self.admit(request, ChatInput)
         routed = await execute_call(
-            request=ChatInput.route(data, Capability.CHAT), chat=ChatInput.request(data)
+            request=ChatInput.route(data, Capability.CHAT),
+            chat=ChatInput.request(data),
+            cache=cache_policy(client),
         )
-        self.call.routed(routed.provider, routed.model, routed.result.usage)
+        self.call.routed(routed.provider, routed.model, routed.result.usage, routed.routing)
         self.call.output = routed.result.message.content
         return JsonResponse(ChatOutput(Answer(data["requestId"], self.call.trace_id, routed)).data)
 
@@ -117,10 +120,12 @@ async def _stream_body(
     try:
         async with aclosing(events), aclosing(lines):
             async for line in lines:
+                if line == DONE:
+                    await call.end_stream()  # its record is committed before the end is sent
                 yield line
     finally:
         slot.release()
-        call.end_stream()
+        await call.end_stream()  # a client gone mid-stream: recorded as such
 
 
 def _completion(event: StreamCompleted) -> dict[str, Any]:

@@ -5,7 +5,13 @@ from __future__ import annotations
 from django.http import HttpRequest, JsonResponse
 from rest_framework import serializers
 
-from llmcaller.api.base import ApiView, EnvelopeInput, StrictCharField, StrictIntegerField
+from llmcaller.api.base import (
+    ApiView,
+    EnvelopeInput,
+    StrictCharField,
+    StrictIntegerField,
+    cache_policy,
+)
 from llmcaller.api.outputs import Answer, ProviderInfoOutput, UsageOutput
 from llmcaller.models import ApiMethod
 from providers.models import Capability
@@ -37,12 +43,12 @@ class EmbedView(ApiView):
     api_method = ApiMethod.EMBED
 
     async def post(self, request: HttpRequest) -> JsonResponse:
-        _client, data = await self.admit(request, EmbedInput)
+        client, data = await self.admit(request, EmbedInput)
         inputs = tuple(data["inputs"])
         route = RouteRequest(
             Capability.EMBED, inputs=inputs, provider=data.get("provider"), model=data.get("model")
         )
         embed = EmbedRequest("", inputs, data.get("dimensions"))
-        routed = await execute_embed(request=route, embed=embed)
-        self.call.routed(routed.provider, routed.model, routed.result.usage)
+        routed = await execute_embed(request=route, embed=embed, cache=cache_policy(client))
+        self.call.routed(routed.provider, routed.model, routed.result.usage, routed.routing)
         return JsonResponse(EmbedOutput(Answer(data["requestId"], self.call.trace_id, routed)).data)

@@ -18,7 +18,7 @@ from tests.sandbox import SandboxUpstream
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings) -> Iterator[None]:
-    settings.LLMCALLER_RETRY_BACKOFF_SECONDS = 0.01
+    settings.ROUTING_RETRY_BACKOFF_SECONDS = 0.01
     cache.clear()  # counters and token lookups must not leak between tests
     yield
     cache.clear()
