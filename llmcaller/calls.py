@@ -136,6 +136,7 @@ class CallLog:
             "latencyMs": round((time.perf_counter() - self.started) * 1000, 1),
             "inputTokens": self.usage.input_tokens, "outputTokens": self.usage.output_tokens,
             "outputChars": self.output_chars,
+            "route": _route_summary(self.routing),
             "prompt": self.prompt if show else REDACTED,
             "output": self.output if show else REDACTED,
         }  # fmt: skip
@@ -170,6 +171,18 @@ _REJECTIONS = (
     ((RateLimited,), CallOutcome.REJECTED_LIMIT),
     ((BadRequest,), CallOutcome.INVALID_REQUEST),
 )
+
+
+def _route_summary(routing: RoutingInfo | None) -> dict[str, Any] | None:
+    """The decision in a log line: strategy, task, each attempt (faults marked)."""
+    if routing is None:
+        return None
+    attempts = [
+        f"{a.provider}/{a.model}:{a.outcome}" + (f" [fault {a.fault}]" if a.fault else "")
+        for a in routing.attempts
+    ]
+    return {"strategy": routing.strategy, "task": routing.plan.task, "attempts": attempts,
+            "fallbackReason": routing.fallback_reason, "cacheHit": routing.cache_hit}  # fmt: skip
 
 
 def _routing_dict(routing: RoutingInfo | None) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import json
 import logging
 
 from tests.llmcaller.helpers import CHAT_MODEL, chat_body
+from tests.routing.factories import FaultRuleFactory
 
 
 def _lines(caplog) -> list[dict]:
@@ -51,3 +52,16 @@ def test_a_failed_call_logs_its_error_class(api, provider, upstream, caplog):
         "TEMPORARY",
         "UpstreamTemporary",
     )
+
+
+def test_the_line_logs_the_routing_decision_with_injected_faults_marked(
+    api, provider, caplog, settings
+):
+    settings.LLMCALLER_FAULTS_ENABLED = True
+    FaultRuleFactory(name="rehearsal", provider=provider, kind="LATENCY", latency_ms=1)
+    with caplog.at_level(logging.INFO, logger="llmcaller.calls"):
+        api.post("/mcp/chat", json=chat_body("hello"))
+
+    (line,) = _lines(caplog)
+    assert line["route"]["strategy"] == "capability-default"
+    assert line["route"]["attempts"] == [f"sandbox/{CHAT_MODEL}:ok [fault rehearsal]"]
