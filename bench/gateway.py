@@ -11,10 +11,13 @@ asserted.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +32,7 @@ UPSTREAM_PORT = int(os.environ.get("BENCH_UPSTREAM_PORT", "18001"))
 GATEWAY_PORT = int(os.environ.get("BENCH_GATEWAY_PORT", "18037"))
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
+BENCH_AUDIT_CALLS = int(os.environ.get("BENCH_AUDIT_CALLS", "5000"))
 MESSAGES = [{"role": "user", "content": "Say something short."}]
 
 
@@ -47,11 +51,15 @@ def main() -> None:
         _print_machine()
         _bench_chat(workdir, token)
         _bench_stream_first_delta(token)
+        _bench_failover(env, token)
+        calls, answered = asyncio.run(_load(token, BENCH_AUDIT_CALLS, 64))
+        processes.pop().send_signal(signal.SIGTERM)  # graceful: in-flight calls finish
     finally:
         for process in processes:
             process.terminate()
-            process.wait(timeout=10)
-        shutil.rmtree(workdir, ignore_errors=True)
+            process.wait(timeout=30)
+    _report_records(env, calls, answered)
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _environment(workdir: Path) -> dict[str, str]:
@@ -61,6 +69,8 @@ def _environment(workdir: Path) -> dict[str, str]:
         "LLMCALLER_PORT": str(GATEWAY_PORT),
         "LLMCALLER_WORKERS": WORKERS,
         "LLMCALLER_LOG_FILE": str(workdir / "gateway.log"),
+        # The failover run measures every fallback, so the breaker must not open.
+        "ROUTING_BREAKER_FAILURES": "1000000000",
     }
 
 
@@ -155,8 +165,94 @@ def _first_delta_times(url: str, body: dict, headers: dict, count: int) -> list[
                     if '"delta"' in chunk:
                         times.append((time.perf_counter() - started) * 1000)
                         break
-                response.read()
     return times
+
+
+def _bench_failover(env: dict[str, str], token: str, count: int = 300) -> None:
+    """Added latency of one fallback: the default route's first step refuses
+    connections, the chain moves on to the working provider."""
+    _django(env)
+    from providers.models import Model, Provider
+    from routing.models import CapabilityScore, FallbackChain, FallbackStep
+
+    down = Provider.objects.create(
+        key="down", name="Refuses connections", kind="openai_compatible", retry_attempts=0,
+        base_url=f"http://127.0.0.1:{_closed_port()}",
+    )  # fmt: skip
+    first = Model.objects.create(provider=down, model_id="bench-model", capabilities=["chat"])
+    CapabilityScore.objects.create(model=first, capability="chat", score=100, is_default=True)
+    chain = FallbackChain.objects.create(name="bench", capability="chat", is_default=True)
+    FallbackStep.objects.create(chain=chain, position=0, model=first)
+    FallbackStep.objects.create(
+        chain=chain, position=1, model=Model.objects.get(provider__key="bench")
+    )
+    time.sleep(1.5)  # workers notice the new configuration generation
+    base = {"requestId": "bench", "callerTool": "bench", "messages": MESSAGES}
+    pinned = _latencies({**base, "provider": "bench", "model": "bench-model"}, token, count)
+    failover = _latencies(base, token, count)
+    print(f"\nOne fallback (first step refuses connections), {count} sequential calls (ms)")
+    print(f"  pinned to the working provider: p50 {statistics.median(pinned):.2f}")
+    print(f"  default route with one fallback: p50 {statistics.median(failover):.2f}"
+          f"  (+{statistics.median(failover) - statistics.median(pinned):.2f})")  # fmt: skip
+
+
+def _latencies(body: dict, token: str, count: int) -> list[float]:
+    url = f"http://127.0.0.1:{GATEWAY_PORT}/mcp/chat"
+    times = []
+    with httpx.Client(trust_env=False, headers={"x-llm-caller-token": token}) as client:
+        for _ in range(count):
+            started = time.perf_counter()
+            client.post(url, json=body).raise_for_status()
+            times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+async def _load(token: str, calls: int, concurrency: int) -> tuple[int, int]:
+    """`calls` chat calls, `concurrency` at a time; returns (made, answered 200)."""
+    body = {"requestId": "bench-audit", "callerTool": "bench", "provider": "bench",
+            "model": "bench-model", "messages": MESSAGES}  # fmt: skip
+    gate = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(headers={"x-llm-caller-token": token}, limits=limits,
+                                 trust_env=False, timeout=30) as client:  # fmt: skip
+
+        async def one() -> bool:
+            async with gate:
+                response = await client.post(f"http://127.0.0.1:{GATEWAY_PORT}/mcp/chat", json=body)
+                return response.status_code == 200
+
+        started = time.perf_counter()
+        results = await asyncio.gather(*(one() for _ in range(calls)))
+        elapsed = time.perf_counter() - started
+    rate = calls / elapsed
+    print(f"\nAudit under load: {calls} calls at concurrency {concurrency} in {elapsed:.1f} s "
+          f"({rate:.0f} calls/s, each awaiting its record)")  # fmt: skip
+    return calls, sum(results)
+
+
+def _report_records(env: dict[str, str], calls: int, answered: int) -> None:
+    _django(env)
+    from audit.models import CallRecord
+
+    stored = CallRecord.objects.filter(request_id="bench-audit").count()
+    verdict = "equal" if stored == calls else "NOT EQUAL"
+    print(f"  calls made {calls}, answered {answered}, records stored after a graceful "
+          f"shutdown {stored}: {verdict}")  # fmt: skip
+
+
+def _django(env: dict[str, str]) -> None:
+    os.environ["DATABASE_URL"] = env["DATABASE_URL"]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "llmcaller.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _print_machine() -> None:

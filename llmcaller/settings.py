@@ -100,6 +100,16 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'llmcaller.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several workers share one file: WAL lets readers run beside the writer,
+    # NORMAL syncs at checkpoints rather than every commit (safe against a
+    # crashed process), and IMMEDIATE takes the write lock up front instead of
+    # failing a transaction that tries to upgrade it.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    })  # fmt: skip
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
@@ -172,13 +182,16 @@ DEMO_PASSWORD = env.str("LLMCALLER_DEMO_PASSWORD", default="")
 
 # --- Audit -------------------------------------------------------------------
 
-# Group commit: a batch is written at this many records or this long after its first.
+# Group commit: a batch is written at this many records or this long after its
+# first. 0 ms writes as soon as the worker's loop is free; records arriving while
+# a batch is being written wait for the next one, so batches grow with load and
+# a quiet gateway adds no delay.
 AUDIT_BATCH_MAX_RECORDS = int(
     _positive("AUDIT_BATCH_MAX_RECORDS", env.int("AUDIT_BATCH_MAX_RECORDS", default=500))
 )
-AUDIT_BATCH_MAX_DELAY_MS = _positive(
-    "AUDIT_BATCH_MAX_DELAY_MS", env.float("AUDIT_BATCH_MAX_DELAY_MS", default=5.0)
-)
+AUDIT_BATCH_MAX_DELAY_MS = env.float("AUDIT_BATCH_MAX_DELAY_MS", default=0.0)
+if AUDIT_BATCH_MAX_DELAY_MS < 0:
+    raise ImproperlyConfigured("AUDIT_BATCH_MAX_DELAY_MS must not be negative.")
 AUDIT_CONTENT_RETENTION_DAYS = int(
     _positive("AUDIT_CONTENT_RETENTION_DAYS", env.int("AUDIT_CONTENT_RETENTION_DAYS", default=30))
 )
