@@ -32,11 +32,16 @@ test: venv
 	$(PY) manage.py check
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## Benchmarks: gateway overhead vs direct upstream, audit records/s. Prints figures.
+## Benchmarks: gateway overhead vs direct upstream, one fallback, planner cost,
+## audit records/s on SQLite and PostgreSQL. Prints figures; asserts nothing.
 bench: venv
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(PY) bench/gateway.py
+	$(PY) bench/planner.py
 	$(PY) bench/audit.py
+	@if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
+	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(PY) bench/audit.py; \
+	else echo "PostgreSQL is not running on 127.0.0.1:5432: audit bench on SQLite only"; fi
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -3,7 +3,8 @@
 Django's own handler ignores ASGI lifespan events, so this wrapper answers them
 to open the shared upstream client at startup and close it at shutdown. Static
 files (the admin's CSS and JS) are served from the app directories under
-`STATIC_URL`; every other path goes straight to Django.
+`STATIC_URL`; every other path goes straight to Django's handler (see
+`llmcaller.handler` for how API requests skip a thread).
 """
 
 from __future__ import annotations
@@ -12,15 +13,18 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "llmcaller.settings")
 
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
-from django.core.asgi import get_asgi_application  # noqa: E402
+import django  # noqa: E402
 
+django.setup(set_prefix=False)  # as get_asgi_application() does
+
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+
+from audit.services import flush_pending  # noqa: E402
+from llmcaller.handler import GatewayHandler  # noqa: E402
 from providers.http import close_shared_client, open_shared_client  # noqa: E402
 
-django_application = get_asgi_application()
+django_application = GatewayHandler()
 _http = ASGIStaticFilesHandler(django_application)
-
-from audit.services import flush_pending  # noqa: E402  (needs the app registry)
 
 
 async def application(scope, receive, send) -> None:

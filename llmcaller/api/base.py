@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 
 from audit.services import AuditWriteFailed
+from llmcaller.api.fields import SharedFields
 from llmcaller.auth import CallerClient, authenticate
 from llmcaller.calls import CallLog
 from llmcaller.errors import BadRequest, error_response
@@ -48,7 +49,7 @@ class StrictFloatField(serializers.FloatField):
         return super().to_internal_value(data)
 
 
-class StrictSerializer(serializers.Serializer):
+class StrictSerializer(SharedFields, serializers.Serializer):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, Mapping):
             unknown = sorted(set(data) - set(self.fields))

@@ -23,7 +23,13 @@ from llmcaller.api.base import (
     StrictSerializer,
     cache_policy,
 )
-from llmcaller.api.outputs import Answer, MessageOutput, ProviderInfoOutput, UsageOutput
+from llmcaller.api.outputs import (
+    Answer,
+    MessageOutput,
+    OutputSerializer,
+    ProviderInfoOutput,
+    UsageOutput,
+)
 from llmcaller.calls import CallLog
 from llmcaller.limits import StreamSlot, acquire_stream_slot
 from llmcaller.models import ApiMethod
@@ -62,7 +68,7 @@ class ChatInput(EnvelopeInput):
         return ChatRequest("", messages, data.get("temperature"), data.get("maxTokens"))
 
 
-class ChatOutput(serializers.Serializer):
+class ChatOutput(OutputSerializer):
     requestId = serializers.CharField(source="request_id")
     message = MessageOutput(source="routed.result.message")
     usage = UsageOutput(source="routed.result.usage")
@@ -70,7 +76,7 @@ class ChatOutput(serializers.Serializer):
     traceId = serializers.CharField(source="trace_id")
 
 
-class CompletionOutput(serializers.Serializer):
+class CompletionOutput(OutputSerializer):
     """The `payload` of a stream's completion event (read from a `RoutedChat`)."""
 
     message = MessageOutput(source="result.message")

@@ -12,7 +12,7 @@ from llmcaller.api.base import (
     StrictIntegerField,
     cache_policy,
 )
-from llmcaller.api.outputs import Answer, ProviderInfoOutput, UsageOutput
+from llmcaller.api.outputs import Answer, OutputSerializer, ProviderInfoOutput, UsageOutput
 from llmcaller.models import ApiMethod
 from providers.models import Capability
 from providers.types import EmbedRequest
@@ -29,7 +29,7 @@ class EmbedInput(EnvelopeInput):
     dimensions = StrictIntegerField(required=False, min_value=1)
 
 
-class EmbedOutput(serializers.Serializer):
+class EmbedOutput(OutputSerializer):
     requestId = serializers.CharField(source="request_id")
     vectors = serializers.ListField(
         child=serializers.ListField(child=serializers.FloatField()), source="routed.result.vectors"

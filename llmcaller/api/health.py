@@ -10,6 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from rest_framework import serializers
 
 from llmcaller.api.base import ApiView
+from llmcaller.api.outputs import OutputSerializer
 from llmcaller.health import gather_health
 from llmcaller.models import ApiMethod
 from providers.models import HealthStatus
@@ -17,12 +18,12 @@ from providers.models import HealthStatus
 STATUSES = [HealthStatus.OK, HealthStatus.DEGRADED, HealthStatus.FAILED]
 
 
-class CoverageOutput(serializers.Serializer):
+class CoverageOutput(OutputSerializer):
     capability = serializers.CharField()
     status = serializers.CharField()
 
 
-class ComponentOutput(serializers.Serializer):
+class ComponentOutput(OutputSerializer):
     name = serializers.CharField()
     status = serializers.ChoiceField(choices=STATUSES)
     details = serializers.CharField(required=False)
@@ -34,7 +35,7 @@ class ComponentOutput(serializers.Serializer):
         return {key: value for key, value in data.items() if value not in (None, "")}
 
 
-class HealthOutput(serializers.Serializer):
+class HealthOutput(OutputSerializer):
     status = serializers.ChoiceField(choices=STATUSES)
     timestamp = serializers.DateTimeField()
     components = ComponentOutput(many=True)

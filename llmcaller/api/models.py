@@ -8,12 +8,13 @@ from django.http import HttpRequest, JsonResponse
 from rest_framework import serializers
 
 from llmcaller.api.base import ApiView
+from llmcaller.api.outputs import OutputSerializer
 from llmcaller.models import ApiMethod
 from routing.selectors import list_models
 from routing.snapshot import acurrent_snapshot
 
 
-class ListedModelOutput(serializers.Serializer):
+class ListedModelOutput(OutputSerializer):
     id = serializers.CharField()
     ready = serializers.BooleanField()
     description = serializers.CharField(required=False)
@@ -27,7 +28,7 @@ class ListedModelOutput(serializers.Serializer):
         return data
 
 
-class ModelListOutput(serializers.Serializer):
+class ModelListOutput(OutputSerializer):
     provider = serializers.CharField()
     models = ListedModelOutput(many=True)
 

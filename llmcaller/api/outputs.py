@@ -11,7 +11,12 @@ from typing import Any
 
 from rest_framework import serializers
 
+from llmcaller.api.fields import SharedFields
 from routing.types import Strategy
+
+
+class OutputSerializer(SharedFields, serializers.Serializer):
+    """A response shape (its fields are built once per class: see SharedFields)."""
 
 
 @dataclass(frozen=True)
@@ -23,12 +28,12 @@ class Answer:
     routed: Any
 
 
-class UsageOutput(serializers.Serializer):
+class UsageOutput(OutputSerializer):
     inputTokens = serializers.IntegerField(source="input_tokens")
     outputTokens = serializers.IntegerField(source="output_tokens")
 
 
-class CandidateOutput(serializers.Serializer):
+class CandidateOutput(OutputSerializer):
     provider = serializers.CharField()
     model = serializers.CharField()
     strategy = serializers.ChoiceField(choices=[s.value for s in Strategy])
@@ -36,7 +41,7 @@ class CandidateOutput(serializers.Serializer):
     skipped = serializers.CharField(allow_null=True, help_text="Why it was not used; null: usable.")
 
 
-class AttemptOutput(serializers.Serializer):
+class AttemptOutput(OutputSerializer):
     provider = serializers.CharField()
     model = serializers.CharField()
     outcome = serializers.CharField(help_text="ok, an error class, or why it was skipped.")
@@ -44,7 +49,7 @@ class AttemptOutput(serializers.Serializer):
     fault = serializers.CharField(allow_null=True, help_text="The injected fault rule, if any.")
 
 
-class RoutingOutput(serializers.Serializer):
+class RoutingOutput(OutputSerializer):
     capability = serializers.CharField(source="plan.capability")
     strategy = serializers.ChoiceField(choices=[s.value for s in Strategy])
     task = serializers.CharField(source="plan.task", allow_null=True)
@@ -60,18 +65,18 @@ class RoutingOutput(serializers.Serializer):
     configHash = serializers.CharField(source="plan.config_hash")
 
 
-class ProviderInfoOutput(serializers.Serializer):
+class ProviderInfoOutput(OutputSerializer):
     name = serializers.CharField(source="provider")
     model = serializers.CharField()
     routing = RoutingOutput()
 
 
-class MessageOutput(serializers.Serializer):
+class MessageOutput(OutputSerializer):
     role = serializers.CharField()
     content = serializers.CharField()
 
 
-class ErrorOutput(serializers.Serializer):
+class ErrorOutput(OutputSerializer):
     error = serializers.ChoiceField(
         choices=[
             "BAD_REQUEST",
