@@ -139,3 +139,14 @@ async def close_loop_batcher() -> None:
     batcher = _batchers.pop(asyncio.get_running_loop(), None)
     if batcher is not None:
         await batcher.close()
+
+
+def close_writers() -> None:
+    """Close every writer thread's database connection, from any thread.
+
+    For the end of a process whose event loops ended without their lifespan
+    shutdown (a test session): an open connection would keep PostgreSQL from
+    dropping the test database.
+    """
+    for batcher in list(_batchers.values()):
+        batcher._executor.submit(_close_connection).result(timeout=10)

@@ -71,19 +71,11 @@ async def execute_call(
     cache: CachePolicy | None = None,
     breaker: CircuitBreaker | None = None,
 ) -> RoutedChat:
-    run = await _Run.start(request, breaker)
-    key = run.cache_key(cache, temperature=chat.temperature)
-    hit = response_cache.get_cached_response(key)
-    if hit is not None:
-        return replace(hit, routing=run.info(cache_hit=True))
-
     async def attempt(adapter: ProviderAdapter, step: RouteStep, fault: FaultSpec | None):
         return await adapter.chat(replace(chat, model=step.model))
 
-    result, step = await run.walk(attempt)
-    routed = RoutedChat(result, step.provider, result.model or step.model, run.info())
-    response_cache.store_response(key, routed, ttl_seconds=cache.ttl_seconds if cache else 0)
-    return routed
+    facts = {"temperature": chat.temperature}
+    return await _execute(request, attempt, RoutedChat, cache, breaker, facts)
 
 
 async def execute_embed(
@@ -93,19 +85,31 @@ async def execute_embed(
     cache: CachePolicy | None = None,
     breaker: CircuitBreaker | None = None,
 ) -> RoutedEmbed:
-    run = await _Run.start(request, breaker)
-    key = run.cache_key(cache, dimensions=embed.dimensions)
-    hit = response_cache.get_cached_response(key)
-    if hit is not None:
-        return replace(hit, routing=run.info(cache_hit=True))
-
     async def attempt(adapter: ProviderAdapter, step: RouteStep, fault: FaultSpec | None):
         return await adapter.embed(replace(embed, model=step.model))
 
+    facts = {"dimensions": embed.dimensions}
+    return await _execute(request, attempt, RoutedEmbed, cache, breaker, facts)
+
+
+async def _execute(
+    request: RouteRequest,
+    attempt: Attempter,
+    routed: type[T],
+    cache: CachePolicy | None,
+    breaker: CircuitBreaker | None,
+    cache_facts: dict[str, Any],
+) -> T:
+    """Plan, answer from the client's response cache if it may, else walk the plan."""
+    run = await _Run.start(request, breaker)
+    key = run.cache_key(cache, **cache_facts)
+    hit = response_cache.get_cached_response(key)
+    if hit is not None:
+        return replace(hit, routing=run.info(cache_hit=True))
     result, step = await run.walk(attempt)
-    routed = RoutedEmbed(result, step.provider, result.model or step.model, run.info())
-    response_cache.store_response(key, routed, ttl_seconds=cache.ttl_seconds if cache else 0)
-    return routed
+    answer = routed(result, step.provider, result.model or step.model, run.info())
+    response_cache.store_response(key, answer, ttl_seconds=cache.ttl_seconds if cache else 0)
+    return answer
 
 
 async def stream_call(

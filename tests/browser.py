@@ -50,3 +50,11 @@ def chromium_page() -> Iterator[object]:
             yield page
         finally:
             browser.close()
+
+
+def sign_in(page, gateway: str, username: str, password: str) -> None:
+    """Sign in to the admin at `gateway` through its login form."""
+    page.goto(f"{gateway}/admin/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]")

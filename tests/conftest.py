@@ -35,6 +35,21 @@ def down_url() -> str:
     return closed_port_url()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_thread_connections(django_db_setup) -> Iterator[None]:
+    """Threads that outlive their event loops (audit writers, asgiref's shared
+    sync thread) keep database connections; close them before the test
+    database is dropped, which PostgreSQL refuses while anyone is connected."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    from audit.batcher import close_writers
+
+    close_writers()
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+
+
 @pytest.fixture(autouse=True)
 def fresh_routing_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
     from routing.snapshot import SnapshotStore  # after Django is set up

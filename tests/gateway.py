@@ -26,13 +26,20 @@ def running_gateway() -> Iterator[str]:
         log_level="warning",
         access_log=False,
     )
+    with serving(config, name="gateway") as url:
+        yield url
+
+
+@contextmanager
+def serving(config: uvicorn.Config, *, name: str) -> Iterator[str]:
+    """Run `config` under uvicorn in a thread; yield its loopback URL."""
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="gateway", daemon=True)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("The gateway did not start.")
+            raise RuntimeError(f"The {name} server did not start.")
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:

@@ -14,7 +14,7 @@ from audit.rollups import roll_up_hours
 from audit.types import CallOutcome
 from audit.verification import run_verification
 from tests.audit.factories import CallRecordFactory
-from tests.browser import chromium_page
+from tests.browser import chromium_page, sign_in
 from tests.gateway import running_gateway
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,10 +45,7 @@ def test_qa_reviews_filters_exports_and_reads_the_dashboard(tmp_path: Path):
     _seed()
 
     with chromium_page() as page, running_gateway() as gateway:
-        page.goto(f"{gateway}/admin/")
-        page.fill("#id_username", "qa")
-        page.fill("#id_password", "a-long-qa-password")
-        page.click("input[type=submit]")
+        sign_in(page, gateway, "qa", "a-long-qa-password")
         page.click("text=Call records")
         assert "Last chain verification: intact" in page.inner_text(".audit-verification")
 

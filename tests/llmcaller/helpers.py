@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+from tests.gateway import serving
 
 CHAT_MODEL = "qwen2.5-7b-instruct"
 EMBED_MODEL = "text-embedding-nomic-embed-text-v1.5"
@@ -58,17 +59,5 @@ async def _wait_for_disconnect(receive: Any) -> None:
 @contextmanager
 def running_asgi(app: Any) -> Iterator[str]:
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="upstream", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("The test upstream did not start.")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(config, name="upstream") as url:
+        yield url

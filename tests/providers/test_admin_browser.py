@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.browser import chromium_page
+from tests.browser import chromium_page, sign_in
 from tests.factories import ProviderFactory
 from tests.gateway import running_gateway
 
@@ -17,10 +17,7 @@ def test_operator_discovers_and_probes_a_provider_from_the_admin(upstream):
     ProviderFactory(key="lmstudio", base_url=upstream.url)
 
     with chromium_page() as page, running_gateway() as gateway:
-        page.goto(f"{gateway}/admin/")
-        page.fill("#id_username", "operator")
-        page.fill("#id_password", "a-long-demo-password")
-        page.click("input[type=submit]")
+        sign_in(page, gateway, "operator", "a-long-demo-password")
         page.click("a[href='/admin/providers/provider/']")
 
         page.check("input[name=_selected_action]")

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from providers.models import HealthStatus
-from tests.browser import chromium_page
+from tests.browser import chromium_page, sign_in
 from tests.factories import ModelFactory, ProviderFactory
 from tests.gateway import running_gateway
 from tests.routing.factories import (
@@ -35,10 +35,7 @@ def test_operator_previews_the_route_of_a_coding_prompt():
     _configure()
 
     with chromium_page() as page, running_gateway() as gateway:
-        page.goto(f"{gateway}/admin/")
-        page.fill("#id_username", "operator")
-        page.fill("#id_password", "a-long-demo-password")
-        page.click("input[type=submit]")
+        sign_in(page, gateway, "operator", "a-long-demo-password")
         page.click("a[href='/admin/routing/']")
         page.click("text=Routing preview")
 

@@ -1,11 +1,13 @@
 """manage.py roll_up_audit: recompute the hourly roll-ups touched since the last run.
 
-Run it every few minutes (cron, or a loop in the process manager); each run is
-idempotent and only recomputes the hours new records touched.
+Run it every few minutes (cron), or as `--loop --interval SECONDS` beside the
+gateway (`make run` does); each run is idempotent and only recomputes the hours
+new records touched.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -19,10 +21,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--since", help="ISO 8601 time: recompute hours touched since then.")
+        parser.add_argument("--loop", action="store_true", help="Keep rolling up until stopped.")
+        parser.add_argument("--interval", type=float, default=60.0,
+                            help="Seconds between runs (with --loop).")  # fmt: skip
 
-    def handle(self, *args: object, since: str | None, **options: object) -> None:
-        hours = roll_up_hours(since=_parse(since) if since else None)
+    def handle(self, *args: object, since: str | None, loop: bool, interval: float, **options):
+        if interval <= 0:
+            raise CommandError("--interval must be greater than zero.")
+        self.step(since=_parse(since) if since else None)
+        try:
+            while loop:
+                time.sleep(interval)
+                self.step()
+        except KeyboardInterrupt:
+            self.stdout.write("Stopped.")
+
+    def step(self, *, since: datetime | None = None) -> int:
+        hours = roll_up_hours(since=since)
         self.stdout.write(self.style.SUCCESS(f"Rolled up {hours} hour(s)."))
+        return hours
 
 
 def _parse(value: str) -> datetime:

@@ -3,7 +3,8 @@
 It finds an upstream (an LM Studio answering at LMSTUDIO_URL, else a sandbox
 upstream it starts on SANDBOX_PORT), seeds the demo configuration, sets the demo
 admin's password, discovers and probes, prints how to sign in, and then serves
-the gateway with a probe loop beside it until interrupted. Child processes stop
+the gateway with a probe loop and an audit roll-up loop beside it until
+interrupted. Child processes stop
 with it.
 """
 
@@ -41,6 +42,7 @@ class Command(BaseCommand):
             self.discover_and_probe()
             self.print_welcome(password)
             children.append(self.spawn("probe_providers", "--loop", quiet=True))
+            children.append(self.spawn("roll_up_audit", "--loop", quiet=True))
             server = self.spawn_gateway()
             children.append(server)
             server.wait()
