@@ -7,6 +7,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from audit.history import ConfigHistoryAdmin
 from providers.errors import UpstreamError
 from providers.forms import ModelForm, ProviderForm
 from providers.models import HealthStatus, Model, Provider
@@ -42,7 +43,7 @@ class ModelInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(admin.ModelAdmin):
+class ProviderAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
     form = ProviderForm
     inlines = [ModelInline]
     list_display = [
@@ -133,7 +134,7 @@ class ProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Model)
-class ModelAdmin(admin.ModelAdmin):
+class ModelAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
     form = ModelForm
     list_display = [
         "model_id", "provider", "kind", "capability_list", "loaded", "max_context_length",

@@ -13,6 +13,7 @@ from django.db.models import Field
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
+from audit.history import ConfigHistoryAdmin
 from routing.models import CapabilityScore, FallbackChain, FallbackStep, FaultRule, TaskPreference
 from routing.preview import RoutingPreviewView
 
@@ -22,7 +23,7 @@ _SORTABLE = forms.Media(
 
 
 @admin.register(CapabilityScore)
-class CapabilityScoreAdmin(admin.ModelAdmin):
+class CapabilityScoreAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
     list_display = ["model", "capability", "score", "is_default"]
     list_editable = ["score", "is_default"]
     list_filter = ["capability", "is_default", "model__provider"]
@@ -32,7 +33,7 @@ class CapabilityScoreAdmin(admin.ModelAdmin):
 
 
 @admin.register(TaskPreference)
-class TaskPreferenceAdmin(admin.ModelAdmin):
+class TaskPreferenceAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
     list_display = ["task", "position", "model"]
     list_display_links = ["model"]
     list_editable = ["position"]
@@ -70,7 +71,7 @@ class FallbackStepInline(admin.TabularInline):
 
 
 @admin.register(FallbackChain)
-class FallbackChainAdmin(admin.ModelAdmin):
+class FallbackChainAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
     inlines = [FallbackStepInline]
     list_display = ["name", "capability", "is_default", "step_count", "description"]
     list_filter = ["capability", "is_default"]
@@ -87,7 +88,7 @@ class FallbackChainAdmin(admin.ModelAdmin):
 
 
 @admin.register(FaultRule)
-class FaultRuleAdmin(admin.ModelAdmin):
+class FaultRuleAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
     list_display = ["name", "target", "kind", "probability", "starts_at", "expires_at", "enabled"]
     list_filter = ["kind", "enabled"]
     search_fields = ["name", "notes"]
