@@ -269,6 +269,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every endpoint but liveness needs a credential: the schema and the docs
+    # are for staff signed in to the admin (session or basic auth).
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "clientToken": {"type": "apiKey", "in": "header", "name": "x-llm-caller-token"},

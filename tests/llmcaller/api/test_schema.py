@@ -12,16 +12,31 @@ from typing import Any
 
 import httpx
 import pytest
+from django.contrib.auth import get_user_model
 from jsonschema import Draft202012Validator
 
 from tests.llmcaller.helpers import chat_body, envelope
 
+STAFF = ("staff", "a-long-staff-password")
+
 
 @pytest.fixture
-def schema(gateway: str) -> dict[str, Any]:
-    response = httpx.get(f"{gateway}/api/schema/", params={"format": "json"}, timeout=10)
+def staff(transactional_db) -> tuple[str, str]:
+    get_user_model().objects.create_user(STAFF[0], password=STAFF[1], is_staff=True)
+    return STAFF
+
+
+@pytest.fixture
+def schema(gateway: str, staff: tuple[str, str]) -> dict[str, Any]:
+    url = f"{gateway}/api/schema/"
+    response = httpx.get(url, params={"format": "json"}, auth=staff, timeout=10)
     assert response.status_code == 200
     return response.json()
+
+
+def test_the_schema_and_docs_need_a_staff_credential(gateway):
+    for path in ("/api/schema/", "/api/docs/"):
+        assert httpx.get(f"{gateway}{path}", timeout=10).status_code in (401, 403)
 
 
 def _validate(schema: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
@@ -81,8 +96,8 @@ def test_errors_match_the_schema(api, gateway, provider, upstream, schema):
     assert throttled.json()["retryAfterMs"] == 7000
 
 
-def test_the_swagger_ui_is_served_with_local_assets(gateway):
-    page = httpx.get(f"{gateway}/api/docs/", timeout=10)
+def test_the_swagger_ui_is_served_with_local_assets(gateway, staff):
+    page = httpx.get(f"{gateway}/api/docs/", auth=staff, timeout=10)
 
     assert page.status_code == 200
     assert "cdn.jsdelivr.net" not in page.text
