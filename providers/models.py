@@ -8,7 +8,6 @@ encryption at rest.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 from django.core.validators import MinValueValidator, RegexValidator, URLValidator
@@ -16,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from providers.adapters import KIND_CHOICES, adapter_class
-from providers.types import ProviderConfig
+from providers.types import ProviderConfig, read_credential
 
 if TYPE_CHECKING:
     import httpx
@@ -121,7 +120,7 @@ class Provider(models.Model):
         return self.key
 
     def credential(self) -> str:
-        return os.environ.get(self.credential_env, "") if self.credential_env else ""
+        return read_credential(self.credential_env)
 
     def has_credential(self) -> bool:
         return bool(self.credential())

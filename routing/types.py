@@ -9,11 +9,16 @@ considered and why each skipped one was skipped.
 from __future__ import annotations
 
 import enum
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from providers.types import ChatMessage, ChatResult, EmbedResult, ProviderConfig
+from providers.types import (
+    ChatMessage,
+    ChatResult,
+    EmbedResult,
+    ProviderConfig,
+    read_credential,
+)
 
 
 class Strategy(enum.StrEnum):
@@ -48,7 +53,7 @@ class ProviderSpec:
     credential_env: str = ""
 
     def to_config(self) -> ProviderConfig:
-        credential = os.environ.get(self.credential_env, "") if self.credential_env else ""
+        credential = read_credential(self.credential_env)
         return ProviderConfig(self.key, self.kind, self.base_url, self.timeout, credential)
 
 
