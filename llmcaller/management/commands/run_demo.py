@@ -2,7 +2,8 @@
 
 It finds an upstream (an LM Studio answering at LMSTUDIO_URL, else a sandbox
 upstream it starts on SANDBOX_PORT), seeds the demo configuration, sets the demo
-admin's password, discovers and probes, prints how to sign in, and then serves
+admin's password, issues a fresh token for the demo client (revoking its older
+ones), discovers and probes, prints how to sign in and call, and then serves
 the gateway with a probe loop and an audit roll-up loop beside it until
 interrupted. Child processes stop
 with it.
@@ -21,11 +22,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from llmcaller.models import ApiMethod, Client
+from llmcaller.tokens import issue_token, revoke_tokens
 from providers.errors import UpstreamError
 from providers.models import Capability, Provider
 from providers.services import discover_models, probe_providers
 
 DEMO_ADMIN = "admin"
+DEMO_CLIENT = "demo-tool"
 
 
 class Command(BaseCommand):
@@ -39,8 +43,9 @@ class Command(BaseCommand):
             upstream = self.find_upstream(children)
             self.seed(upstream)
             password = self.reset_admin_password()
+            token = self.reissue_demo_token()
             self.discover_and_probe()
-            self.print_welcome(password)
+            self.print_welcome(password, token)
             children.append(self.spawn("probe_providers", "--loop", quiet=True))
             children.append(self.spawn("roll_up_audit", "--loop", quiet=True))
             server = self.spawn_gateway()
@@ -95,6 +100,15 @@ class Command(BaseCommand):
         user.save()
         return password
 
+    def reissue_demo_token(self) -> str:
+        client, _ = Client.objects.get_or_create(
+            tool_id=DEMO_CLIENT,
+            defaults={"name": "Demo tool (make run)", "allowed_methods": list(ApiMethod.values),
+                      "requests_per_minute": 120},
+        )  # fmt: skip
+        revoke_tokens(tokens=list(client.tokens.filter(revoked_at__isnull=True)))
+        return issue_token(client=client).raw
+
     def discover_and_probe(self) -> None:
         providers = list(Provider.objects.filter(enabled=True))
         for provider in providers:
@@ -105,14 +119,19 @@ class Command(BaseCommand):
         for report in probe_providers(providers=providers):
             self.stdout.write(str(report))
 
-    def print_welcome(self, password: str) -> None:
+    def print_welcome(self, password: str, token: str) -> None:
         base = f"http://{settings.LLMCALLER_HOST}:{settings.LLMCALLER_PORT}"
+        body = '{"requestId":"r1","callerTool":"demo","messages":[{"role":"user","content":"Hi"}]}'
         self.stdout.write(
             self.style.SUCCESS(
                 f"\nLLM Caller is starting on {base}\n"
                 f"  Admin:     {base}/admin/\n"
                 f"  Sign in:   user {DEMO_ADMIN!r}, password {password!r}\n"
-                f"  Liveness:  {base}/livez\n"
+                f"  API token: {token}  (client {DEMO_CLIENT!r}, new on every run)\n"
+                f"  Try:       curl -s {base}/mcp/chat -H 'x-llm-caller-token: {token}' "
+                f"-d '{body}'\n"
+                f"  Check:     .venv/bin/python manage.py run_uat --url {base} --token {token}\n"
+                f"  API docs:  {base}/api/docs/ (signed in as {DEMO_ADMIN!r})\n"
                 "Stop with Ctrl-C.\n"
             )
         )

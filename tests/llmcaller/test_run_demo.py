@@ -36,14 +36,14 @@ def demo(tmp_path: Path):
         process = subprocess.Popen([*manage, "run_demo"], env=env, cwd=BASE_DIR, stdout=out,
                                    stderr=subprocess.STDOUT)  # fmt: skip
     try:
-        yield f"http://127.0.0.1:{env['LLMCALLER_PORT']}", log
+        yield f"http://127.0.0.1:{env['LLMCALLER_PORT']}", log, env
     finally:
         process.terminate()
         process.wait(timeout=15)
 
 
-def test_the_printed_password_signs_in_and_the_demo_provider_is_healthy(demo):
-    base, log = demo
+def test_the_printed_password_and_token_work_and_the_demo_provider_is_healthy(demo):
+    base, log, env = demo
     password = _wait_for_password(log)
     with httpx.Client(base_url=base, trust_env=False, follow_redirects=True) as browser:
         _wait_until_up(browser)
@@ -57,6 +57,23 @@ def test_the_printed_password_signs_in_and_the_demo_provider_is_healthy(demo):
 
     assert 'class="health health-ok"' in providers
     assert "qwen2.5-7b-instruct" in models and "text-embedding" in models
+
+    token = re.search(r"API token: (\S+)", log.read_text()).group(1)
+    body = {
+        "requestId": "r1",
+        "callerTool": "demo",
+        "messages": [{"role": "user", "content": "Hi"}],
+    }
+    answer = httpx.post(f"{base}/mcp/chat", json=body, headers={"x-llm-caller-token": token})
+    assert answer.status_code == 200
+    assert answer.json()["message"]["content"] == "Sandbox reply to: Hi"
+
+    uat = subprocess.run(
+        [sys.executable, "manage.py", "run_uat", "--url", base, "--token", token],
+        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert uat.returncode == 0, uat.stdout + uat.stderr
+    assert "8 passed, 0 failed" in uat.stdout  # the demo client's rate limit bites too
 
 
 def _wait_for_password(log: Path, seconds: float = 30.0) -> str:
