@@ -59,10 +59,11 @@ def apply_discovery(*, provider: Provider, found: list[DiscoveredModel]) -> Disc
         if model is None:
             model = Model(provider=provider, model_id=item.model_id, source=ModelSource.DISCOVERED)
             added += 1
-        elif _refresh_changes(model, item):
-            updated += 1
+        before = _tracked(model)
         _apply_facts(model, item)
         model.seen, model.last_seen = True, now
+        if model.pk is not None and _tracked(model) != before:
+            updated += 1
         model.full_clean()
         model.save()
     found_ids = {item.model_id for item in found}
@@ -81,8 +82,6 @@ def _apply_facts(model: Model, item: DiscoveredModel) -> None:
         model.capabilities = list(item.capabilities)
 
 
-def _refresh_changes(model: Model, item: DiscoveredModel) -> bool:
-    before = [getattr(model, name) for name in (*_FACTS, "loaded", "capabilities", "seen")]
-    _apply_facts(model, item)
-    after = [getattr(model, name) for name in (*_FACTS, "loaded", "capabilities")] + [True]
-    return before != after
+def _tracked(model: Model) -> list:
+    """What an update changes, for counting the models discovery updated."""
+    return [getattr(model, name) for name in (*_FACTS, "loaded", "capabilities", "seen")]

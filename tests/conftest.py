@@ -30,6 +30,21 @@ def upstream(sandbox: SandboxUpstream) -> Iterator[SandboxUpstream]:
     sandbox.reset()  # a switch left on must not leak into a later test's setup
 
 
+@pytest.fixture(scope="session")
+def second_sandbox() -> Iterator[SandboxUpstream]:
+    upstream = start_sandbox()
+    yield upstream
+    upstream.stop()
+
+
+@pytest.fixture
+def secondary_upstream(second_sandbox: SandboxUpstream) -> Iterator[SandboxUpstream]:
+    """A second, independent sandbox, for fallbacks between two upstreams."""
+    second_sandbox.reset()
+    yield second_sandbox
+    second_sandbox.reset()
+
+
 @pytest.fixture
 def down_url() -> str:
     return closed_port_url()

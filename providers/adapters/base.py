@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable, Iterable
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
@@ -81,8 +81,11 @@ class ProviderAdapter:
     async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         payload = self.build_chat_payload(request, stream=True)
         state = StreamState(request.model)
-        async with self.open_stream("POST", self.chat_path, payload) as response:
-            async for data in self._sse_data(response):
+        async with (
+            self.open_stream("POST", self.chat_path, payload) as response,
+            aclosing(self._sse_data(response)) as lines,
+        ):
+            async for data in lines:
                 for event in self.parse(self.parse_stream_chunk, data, state):
                     yield event
                 if state.finished:

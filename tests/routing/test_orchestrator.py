@@ -7,7 +7,7 @@ receive, so each test asserts what actually reached which upstream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -25,27 +25,13 @@ from routing.orchestrator import execute_call, execute_embed, stream_call
 from routing.types import CachePolicy, CircuitState, RouteRequest, StreamCompleted
 from tests.factories import ModelFactory, ProviderFactory
 from tests.routing.factories import FallbackChainFactory, FallbackStepFactory, FaultRuleFactory
-from tests.sandbox import SandboxUpstream, start_sandbox
+from tests.sandbox import SandboxUpstream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 MODEL = "qwen2.5-7b-instruct"
 CHAT = ChatRequest("", (ChatMessage("user", "hello there"),))
 CHAT_PATH = "/v1/chat/completions"
-
-
-@pytest.fixture(scope="module")
-def second_sandbox() -> Iterator[SandboxUpstream]:
-    sandbox = start_sandbox()
-    yield sandbox
-    sandbox.stop()
-
-
-@pytest.fixture
-def secondary_upstream(second_sandbox: SandboxUpstream) -> Iterator[SandboxUpstream]:
-    second_sandbox.reset()
-    yield second_sandbox
-    second_sandbox.reset()
 
 
 @pytest.fixture(autouse=True)
