@@ -1,10 +1,10 @@
-"""The ASGI application: Django, wrapped for static files and the lifespan.
+"""The ASGI application: the v1 API's transport, Django for the rest, and the lifespan.
 
-Django's own handler ignores ASGI lifespan events, so this wrapper answers them
-to open the shared upstream client at startup and close it at shutdown. Static
-files (the admin's CSS and JS) are served from the app directories under
-`STATIC_URL`; every other path goes straight to Django's handler (see
-`llmcaller.handler` for how API requests skip a thread).
+The v1 paths are served by `llmcaller.transport` straight from the socket to
+their views; every other path goes to Django's handler, static files (the
+admin's CSS and JS) first. Django ignores ASGI lifespan events, so this module
+answers them: it opens the shared upstream client at startup and, at shutdown,
+writes the call records still queued and closes the client.
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ import django  # noqa: E402
 django.setup(set_prefix=False)  # as get_asgi_application() does
 
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from audit.services import flush_pending  # noqa: E402
-from llmcaller.handler import GatewayHandler  # noqa: E402
+from llmcaller.transport import ApiTransport  # noqa: E402
+from llmcaller.urls import API_VIEWS  # noqa: E402
 from providers.http import close_shared_client, open_shared_client  # noqa: E402
 
-django_application = GatewayHandler()
-_http = ASGIStaticFilesHandler(django_application)
+_http = ApiTransport(API_VIEWS, site=ASGIStaticFilesHandler(ASGIHandler()))
 
 
 async def application(scope, receive, send) -> None:

@@ -9,10 +9,13 @@ log line; the hot path never enters DRF's synchronous `APIView`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.decorators import classonlymethod
 from django.views import View
@@ -26,6 +29,9 @@ from llmcaller.calls import CallLog
 from llmcaller.errors import BadRequest, error_response
 from llmcaller.limits import check_budget, check_rate
 from routing.types import CachePolicy
+
+# The status recorded for a call whose client left before its answer (nginx's 499).
+CLIENT_CLOSED_REQUEST = 499
 
 
 class StrictCharField(serializers.CharField):
@@ -71,6 +77,9 @@ def validate(serializer_class: type[StrictSerializer], request: HttpRequest) -> 
         data = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The request body is not valid JSON.") from None
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        raise BadRequest(f"The request body is larger than {limit} bytes.") from None
     serializer = serializer_class(data=data)
     if not serializer.is_valid():
         raise BadRequest(_first_error(serializer.errors))
@@ -115,6 +124,12 @@ class ApiView(View):
         self.call = CallLog(self.api_method)
         try:
             response = await super().dispatch(request, *args, **kwargs)
+        except asyncio.CancelledError:
+            # The client hung up (the transport cancels us): nobody reads an
+            # answer, but the call still gets its record.
+            self.call.outcome = "cancelled"
+            await self.call.finish(CLIENT_CLOSED_REQUEST)
+            raise
         except Exception as exc:  # every failure answers in the v1 error shape
             self.call.fail(exc)
             response = error_response(exc, self.call.trace_id)

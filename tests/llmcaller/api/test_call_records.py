@@ -124,6 +124,17 @@ def test_a_client_gone_mid_stream_is_recorded_as_such(api, provider):
     assert record.routing["streamedChars"] > 0  # the partial answer's length
 
 
+def test_a_client_gone_before_a_chat_answer_is_recorded_as_such(api, provider, upstream):
+    upstream.set(latency_ms=3000)
+
+    with pytest.raises(httpx.ReadTimeout):
+        api.post("/mcp/chat", json=chat_body(), timeout=0.5)  # hangs up after 0.5 s
+
+    record = _wait_for_record()
+    assert (record.outcome, record.http_status) == (CallOutcome.CLIENT_GONE, 499)
+    assert record.latency_ms < 2500  # the call stopped when its client left
+
+
 def test_a_spent_token_budget_refuses_the_next_call_until_it_resets(api, provider):
     Client.objects.filter(tool_id="tests").update(daily_token_budget=5)
 
