@@ -26,6 +26,7 @@ from providers.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
+from providers.http import parsed_url
 from providers.types import (
     ChatDelta,
     ChatDone,
@@ -180,7 +181,7 @@ class ProviderAdapter:
         try:
             response = await self.client.request(
                 method,
-                self.config.url(path),
+                parsed_url(self.config.url(path)),
                 json=payload,
                 headers=self.auth_headers(),
                 timeout=self.config.timeout,
@@ -199,7 +200,7 @@ class ProviderAdapter:
     ) -> AsyncIterator[httpx.Response]:
         request = self.client.build_request(
             method,
-            self.config.url(path),
+            parsed_url(self.config.url(path)),
             json=payload,
             headers=self.auth_headers(),
             timeout=self.config.timeout,
