@@ -11,12 +11,18 @@ Keys are per provider: a failure counter (`cache.incr`, atomic), the time the
 circuit opened (wall-clock seconds, comparable across hosts), and the trial
 claim, which expires after a cool-down so a worker that died mid-trial does not
 hold the circuit half-open for ever. The clock is injectable for tests.
+
+A call reads every provider's breaker once, before planning (`read`): with
+Redis each cache operation is a network round trip on the event loop, so the
+call then skips `allow` and `record_success` for the providers that reading
+found closed with no failure counted (nearly every call to a healthy provider).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import BaseCache, cache
@@ -24,6 +30,21 @@ from django.core.cache import BaseCache, cache
 from routing.types import CircuitState
 
 _PREFIX = "routing:breaker"
+
+
+@dataclass
+class BreakerReading:
+    """What one call read of the breakers: each provider's state, and which were
+    closed with no failure counted (nothing for a success to clear)."""
+
+    states: dict[str, CircuitState]
+    clean: set[str] = field(default_factory=set)
+
+    def is_clean(self, provider: str) -> bool:
+        return provider in self.clean
+
+    def failed(self, provider: str) -> None:
+        self.clean.discard(provider)
 
 
 class CircuitBreaker:
@@ -40,11 +61,23 @@ class CircuitBreaker:
         self.cooldown = cooldown or settings.ROUTING_BREAKER_COOLDOWN_SECONDS
         self.clock = clock
 
+    def read(self, providers: Iterable[str]) -> BreakerReading:
+        """Every provider's state and failure count, in one cache round trip."""
+        providers = list(providers)
+        values = self.cache.get_many(
+            [_key(p, name) for p in providers for name in ("opened", "failures")]
+        )
+        reading = BreakerReading({})
+        for provider in providers:
+            opened = values.get(_key(provider, "opened"))
+            reading.states[provider] = self._state(opened)
+            if opened is None and not values.get(_key(provider, "failures")):
+                reading.clean.add(provider)
+        return reading
+
     def states(self, providers: Iterable[str]) -> dict[str, CircuitState]:
         """The state of each provider, in one cache round trip: the planner's input."""
-        keys = {_key(p, "opened"): p for p in providers}
-        opened = self.cache.get_many(list(keys))
-        return {p: self._state(opened.get(key)) for key, p in keys.items()}
+        return self.read(providers).states
 
     def state(self, provider: str) -> CircuitState:
         return self._state(self.cache.get(_key(provider, "opened")))

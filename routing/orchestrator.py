@@ -39,7 +39,7 @@ from providers.errors import UpstreamError, UpstreamTemporary
 from providers.http import shared_client
 from providers.types import ChatDelta, ChatDone, ChatRequest, EmbedRequest
 from routing import response_cache
-from routing.breaker import CircuitBreaker
+from routing.breaker import BreakerReading, CircuitBreaker
 from routing.errors import DeadlineExceeded, RouteMisconfigured, RouteRefused, error_class
 from routing.faults import break_stream, inject_fault, pick_fault
 from routing.planner import plan_call
@@ -151,9 +151,15 @@ class _Run:
     """One call's journey through its plan: attempts, fallback reason, deadline."""
 
     def __init__(
-        self, request: RouteRequest, plan: RoutePlan, snapshot: Snapshot, breaker: CircuitBreaker
+        self,
+        request: RouteRequest,
+        plan: RoutePlan,
+        snapshot: Snapshot,
+        breaker: CircuitBreaker,
+        breakers: BreakerReading,
     ) -> None:
         self.request, self.plan, self.snapshot, self.breaker = request, plan, snapshot, breaker
+        self.breakers = breakers  # as read before planning: clean ones need no more reads
         self.attempts: list[Attempt] = []
         self.fallback_reason: str | None = None
         self.answered_by: RouteStep | None = None
@@ -164,10 +170,11 @@ class _Run:
     async def start(cls, request: RouteRequest, breaker: CircuitBreaker | None) -> _Run:
         snapshot = await acurrent_snapshot()
         breaker = breaker or CircuitBreaker()
-        plan = plan_call(request, snapshot, breaker.states(snapshot.providers))
+        breakers = breaker.read(snapshot.providers)
+        plan = plan_call(request, snapshot, breakers.states)
         if not plan.steps:
             raise _no_route(request, plan)
-        return cls(request, plan, snapshot, breaker)
+        return cls(request, plan, snapshot, breaker, breakers)
 
     async def walk(self, attempt: Attempter) -> tuple[Any, RouteStep]:
         """The plan's answer; a failure carries the route so far as `exc.routing`."""
@@ -180,7 +187,7 @@ class _Run:
     async def _walk(self, attempt: Attempter) -> tuple[Any, RouteStep]:
         failure: UpstreamError | None = None
         for step in self.plan.steps:
-            if not self.breaker.allow(step.provider):
+            if not self.breakers.is_clean(step.provider) and not self.breaker.allow(step.provider):
                 self.attempts.append(Attempt(step.provider, step.model, "skipped: circuit open", 0))
                 continue
             try:
@@ -228,7 +235,8 @@ class _Run:
             self._count_failure(step, exc)
             raise
         self._record(step, "ok", started, fault)
-        self.breaker.record_success(step.provider)
+        if not self.breakers.is_clean(step.provider):
+            self.breaker.record_success(step.provider)
         return result
 
     def record_mid_stream_failure(self, step: RouteStep, exc: UpstreamError) -> None:
@@ -265,6 +273,7 @@ class _Run:
         # Only failures of the provider count against its circuit: a refused
         # request (PERMANENT) says nothing about the provider's health.
         if error_class(exc) != "PERMANENT":
+            self.breakers.failed(step.provider)
             self.breaker.record_failure(step.provider)
 
 

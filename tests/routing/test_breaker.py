@@ -110,3 +110,19 @@ def test_a_trial_claim_left_by_a_dead_worker_expires(workers, clock):
     cache.delete("routing:breaker:local:trial")  # what the claim's timeout does
 
     assert second.allow("local") is True
+
+
+def test_one_reading_gives_states_and_which_providers_have_nothing_to_clear(workers, clock):
+    first, second = workers
+    second.record_failure("flaky")
+    for _ in range(3):
+        second.record_failure("down")
+
+    reading = first.read(["healthy", "flaky", "down"])
+
+    assert reading.states == {
+        "healthy": CircuitState.CLOSED,
+        "flaky": CircuitState.CLOSED,
+        "down": CircuitState.OPEN,
+    }
+    assert reading.clean == {"healthy"}  # a success on "flaky" must still clear its count

@@ -209,6 +209,16 @@ async def test_the_breaker_opens_skips_the_provider_and_half_opens_after_cooldow
     assert breaker.state("primary") is CircuitState.CLOSED
 
 
+async def test_a_success_clears_failures_counted_by_other_workers(chain, upstream):
+    breaker = CircuitBreaker(failures=2, cooldown=30)
+    breaker.record_failure("primary")  # another worker's failure
+
+    await execute_call(request=route(), chat=CHAT, breaker=breaker)
+    breaker.record_failure("primary")
+
+    assert breaker.state("primary") is CircuitState.CLOSED  # two failures, not consecutive
+
+
 @override_settings(LLMCALLER_FAULTS_ENABLED=True)
 async def test_an_injected_fault_is_applied_and_marked(chain, upstream, secondary_upstream):
     primary, _ = chain
