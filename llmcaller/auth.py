@@ -15,6 +15,7 @@ per token fingerprint and logged with that fingerprint, never the token.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Address, IPv6Address, ip_address
@@ -33,6 +34,7 @@ logger = logging.getLogger("llmcaller.auth")
 USED_KEY = "llmcaller:token-used:{}"
 FAILURES_KEY = "llmcaller:auth-failures:{}"
 FAILURE_WINDOW = 600
+TOUCH_INTERVAL = 60
 _MISSING = "missing"
 
 
@@ -75,12 +77,13 @@ class _TokenRecord:
 async def authenticate(request: HttpRequest, *, method: str) -> CallerClient:
     check_caller_address(request)
     raw = presented_token(request)
-    record = await _lookup(hash_token(raw)) if raw else None
+    token_hash = hash_token(raw) if raw else ""
+    record = await _lookup(token_hash) if raw else None
     reason = "missing" if not raw else ("unknown" if record is None else record.refusal())
     if reason:
         _count_failure(raw, reason, record.client.tool_id if record else "", request)
         raise Unauthenticated("A valid client token is required.")
-    await _touch(record.token_id)
+    await _touch(token_hash, record.token_id)
     if method not in record.client.methods:
         raise Forbidden(f"This client may not call {method}.")
     return record.client
@@ -150,10 +153,21 @@ def _record(token: ClientToken) -> _TokenRecord:
     )
 
 
-async def _touch(token_id: int) -> None:
-    if cache.add(USED_KEY.format(token_id), 1, 60):
-        now = timezone.now()
-        await ClientToken.objects.filter(pk=token_id).aupdate(last_used_at=now)
+# When this process last claimed each token's once-a-minute `last_used_at` write
+# (by token hash): it asks the shared cache, a Redis round trip, at most once a
+# minute per token.
+_touched: dict[str, float] = {}
+
+
+async def _touch(token_hash: str, token_id: int) -> None:
+    now = time.monotonic()
+    if now - _touched.get(token_hash, -TOUCH_INTERVAL) < TOUCH_INTERVAL:
+        return
+    if len(_touched) > 10_000:
+        _touched.clear()
+    _touched[token_hash] = now
+    if cache.add(USED_KEY.format(token_id), 1, TOUCH_INTERVAL):
+        await ClientToken.objects.filter(pk=token_id).aupdate(last_used_at=timezone.now())
 
 
 def _count_failure(raw: str, reason: str, tool_id: str, request: HttpRequest) -> None:
