@@ -15,7 +15,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from jsonschema import Draft202012Validator
 
-from tests.llmcaller.helpers import chat_body, envelope
+from llmcaller.models import Client
+from providers.models import Capability
+from tests.factories import ModelFactory, ProviderFactory
+from tests.llmcaller.helpers import CHAT_MODEL, chat_body, envelope
+from tests.routing.factories import (
+    CapabilityScoreFactory,
+    FallbackChainFactory,
+    FallbackStepFactory,
+    FaultRuleFactory,
+)
 
 STAFF = ("staff", "a-long-staff-password")
 
@@ -83,6 +92,61 @@ def test_every_stream_event_matches_the_schema(api, provider, upstream, schema):
     assert {"delta", "completion", None} == {e.get("type") for e in events}
     for event in events:
         _validate(schema, "/mcp/chatStream", "post", 200, event)
+
+
+@pytest.fixture
+def fallback(provider, upstream, secondary_upstream, settings) -> None:
+    """A route that fills every optional routing field: the default `sandbox`
+    fails, a chain falls back to `backup` (through a rehearsed fault); a better
+    scored model was skipped because it is switched off."""
+    settings.LLMCALLER_FAULTS_ENABLED = True
+    backup = ProviderFactory(key="backup", base_url=secondary_upstream.url)
+    primary = provider.models.get(model_id=CHAT_MODEL)
+    secondary = ModelFactory(provider=backup, model_id=CHAT_MODEL)
+    switched_off = ModelFactory(provider=provider, model_id="switched-off", enabled=False)
+    for capability in (Capability.CHAT, Capability.CHAT_STREAM):
+        CapabilityScoreFactory(model=primary, capability=capability, score=80)
+        CapabilityScoreFactory(model=switched_off, capability=capability, score=90)
+        chain = FallbackChainFactory(name=f"safety-{capability}", capability=capability,
+                                     is_default=True)  # fmt: skip
+        for position, model in enumerate((primary, secondary)):
+            FallbackStepFactory(chain=chain, position=position, model=model)
+    # A fault on a stream also breaks it after `break_after` events: not this one.
+    FaultRuleFactory(name="rehearsal", provider=backup, kind="LATENCY", latency_ms=1,
+                     break_after=1000)  # fmt: skip
+    upstream.set(error_status=503)
+
+
+def _assert_every_optional_field_is_filled(routing: dict[str, Any]) -> None:
+    # Null and empty values pass the schema trivially: this route must fill them.
+    assert routing["strategy"] == "fallback" and routing["chain"]
+    assert routing["fallbackReason"] and routing["taskReasons"]
+    assert {c["score"] for c in routing["candidates"]} - {None}
+    assert {c["skipped"] for c in routing["candidates"]} - {None}
+    assert [a["fault"] for a in routing["attempts"]][-1] == "rehearsal"
+
+
+def test_a_fallback_answer_matches_the_schema(api, fallback, schema):
+    body = chat_body("Fix the bug in this Python function: def f(): return x")
+    answer = api.post("/mcp/chat", json=body).json()
+    events = api.post("/mcp/chatStream", json=body).content.split(b"\n\n")
+    completion = json.loads(events[-3][len(b"data: ") :])
+
+    _assert_every_optional_field_is_filled(answer["providerInfo"]["routing"])
+    _validate(schema, "/mcp/chat", "post", 200, answer)
+    assert completion["type"] == "completion"
+    _assert_every_optional_field_is_filled(completion["payload"]["providerInfo"]["routing"])
+    _validate(schema, "/mcp/chatStream", "post", 200, completion)
+
+
+def test_an_answer_from_the_response_cache_matches_the_schema(api, provider, schema):
+    Client.objects.filter(tool_id="tests").update(response_cache_seconds=60)
+    body = chat_body(temperature=0)  # only deterministic answers are cached
+    api.post("/mcp/chat", json=body)
+    hit = api.post("/mcp/chat", json=body).json()
+
+    assert hit["providerInfo"]["routing"]["cacheHit"] is True
+    _validate(schema, "/mcp/chat", "post", 200, hit)
 
 
 def test_errors_match_the_schema(api, gateway, provider, upstream, schema):
