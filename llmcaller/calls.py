@@ -24,10 +24,10 @@ from django.utils import timezone
 
 from audit.services import record_call
 from audit.types import CallOutcome, CallRecordData
-from llmcaller.api.outputs import RoutingOutput
+from llmcaller.api.outputs import routing_json
 from llmcaller.errors import BadRequest, Forbidden, RateLimited, Unauthenticated, error_shape
 from providers.types import Usage
-from routing.types import RoutingInfo, StreamCompleted
+from routing.types import RoutedChat, RoutedEmbed, StreamCompleted
 
 logger = logging.getLogger("llmcaller.calls")
 REDACTED = "[redacted]"
@@ -47,7 +47,7 @@ class CallLog:
     retention_days: int | None = None
     provider: str = ""
     model: str = ""
-    routing: RoutingInfo | None = None
+    routing: dict[str, Any] | None = None  # `providerInfo.routing`, rendered once
     usage: Usage = field(default_factory=Usage)
     prompt: Any = None
     output: str | None = None
@@ -63,15 +63,19 @@ class CallLog:
         self.keeps_content = client.keeps_content
         self.retention_days = client.content_retention_days
 
-    def routed(self, provider: str, model: str, usage: Usage, routing: RoutingInfo) -> None:
-        self.provider, self.model, self.usage, self.routing = provider, model, usage, routing
+    def routed(self, routed: RoutedChat | RoutedEmbed) -> None:
+        """Who answered; the answer's `providerInfo.routing` is `self.routing`."""
+        self.provider, self.model, self.usage = routed.provider, routed.model, routed.result.usage
+        self.routing = routing_json(routed.routing)
 
     def fail(self, exc: BaseException) -> None:
         self.outcome, self.failure = "error", exc
-        self.routing = getattr(exc, "routing", self.routing)  # how far routing got
-        if self.routing is not None and self.routing.attempts:
-            last = self.routing.attempts[-1]
-            self.provider, self.model = last.provider, last.model
+        routing = getattr(exc, "routing", None)  # how far routing got
+        if routing is not None:
+            self.routing = routing_json(routing)
+        if self.routing is not None and self.routing["attempts"]:
+            last = self.routing["attempts"][-1]
+            self.provider, self.model = last["provider"], last["model"]
 
     # --- a stream reports here (llmcaller.sse.StreamObserver) ---------------------
 
@@ -83,8 +87,7 @@ class CallLog:
             self.output = (self.output or "") + text
 
     def completed(self, event: StreamCompleted) -> None:
-        routed = event.routed
-        self.routed(routed.provider, routed.model, routed.result.usage, routed.routing)
+        self.routed(event.routed)
         self.completed_stream = True
 
     def failed(self, exc: BaseException) -> None:
@@ -107,7 +110,7 @@ class CallLog:
         await self.finish(200)
 
     def record(self, status: int) -> CallRecordData:
-        routing = _routing_dict(self.routing)
+        routing = dict(self.routing or {})  # a copy: the record adds and moves keys
         if self.method == "chatStream":
             routing["streamedChars"] = self.output_chars  # a partial answer's length too
         return CallRecordData(
@@ -173,18 +176,16 @@ _REJECTIONS = (
 )
 
 
-def _route_summary(routing: RoutingInfo | None) -> dict[str, Any] | None:
+def _route_summary(routing: dict[str, Any] | None) -> dict[str, Any] | None:
     """The decision in a log line: strategy, task, each attempt (faults marked)."""
     if routing is None:
         return None
     attempts = [
-        f"{a.provider}/{a.model}:{a.outcome}" + (f" [fault {a.fault}]" if a.fault else "")
-        for a in routing.attempts
+        f"{a['provider']}/{a['model']}:{a['outcome']}"
+        + (f" [fault {a['fault']}]" if a["fault"] else "")
+        for a in routing["attempts"]
     ]
-    return {"strategy": routing.strategy, "task": routing.plan.task, "attempts": attempts,
-            "fallbackReason": routing.fallback_reason, "cacheHit": routing.cache_hit}  # fmt: skip
-
-
-def _routing_dict(routing: RoutingInfo | None) -> dict[str, Any]:
-    """The routing decision as the caller was told it (`providerInfo.routing`)."""
-    return {} if routing is None else dict(RoutingOutput(routing).data)
+    return {
+        "strategy": routing["strategy"], "task": routing["task"], "attempts": attempts,
+        "fallbackReason": routing["fallbackReason"], "cacheHit": routing["cacheHit"],
+    }  # fmt: skip

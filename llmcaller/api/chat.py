@@ -24,11 +24,12 @@ from llmcaller.api.base import (
     cache_policy,
 )
 from llmcaller.api.outputs import (
-    Answer,
     MessageOutput,
     OutputSerializer,
     ProviderInfoOutput,
     UsageOutput,
+    provider_info_json,
+    usage_json,
 )
 from llmcaller.calls import CallLog
 from llmcaller.limits import StreamSlot, acquire_stream_slot
@@ -38,7 +39,7 @@ from providers.models import Capability
 from providers.types import ChatMessage, ChatRequest
 from routing.models import Task
 from routing.orchestrator import execute_call, stream_call
-from routing.types import RouteRequest, StreamCompleted
+from routing.types import RoutedChat, RouteRequest, StreamCompleted
 
 
 class MessageInput(StrictSerializer):
@@ -84,6 +85,23 @@ class CompletionOutput(OutputSerializer):
     providerInfo = ProviderInfoOutput(source="*")
 
 
+def chat_json(
+    request_id: str, trace_id: str, routed: RoutedChat, routing: dict[str, Any]
+) -> dict[str, Any]:
+    """`ChatOutput`: the completion payload between `requestId` and `traceId`."""
+    return {"requestId": request_id, **completion_json(routed, routing), "traceId": trace_id}
+
+
+def completion_json(routed: RoutedChat, routing: dict[str, Any]) -> dict[str, Any]:
+    """`CompletionOutput`, with the call's rendered `routing`."""
+    message = routed.result.message
+    return {
+        "message": {"role": message.role, "content": message.content},
+        "usage": usage_json(routed.result.usage),
+        "providerInfo": provider_info_json(routed, routing),
+    }
+
+
 class ChatView(ApiView):
     api_method = ApiMethod.CHAT
 
@@ -94,9 +112,10 @@ class ChatView(ApiView):
             chat=ChatInput.request(data),
             cache=cache_policy(client),
         )
-        self.call.routed(routed.provider, routed.model, routed.result.usage, routed.routing)
+        self.call.routed(routed)
         self.call.output = routed.result.message.content
-        return JsonResponse(ChatOutput(Answer(data["requestId"], self.call.trace_id, routed)).data)
+        body = chat_json(data["requestId"], self.call.trace_id, routed, self.call.routing)
+        return JsonResponse(body)
 
 
 class ChatStreamView(ApiView):
@@ -120,8 +139,12 @@ class ChatStreamView(ApiView):
 async def _stream_body(
     first: object, events: AsyncIterator[object], call: CallLog, slot: StreamSlot
 ) -> AsyncIterator[bytes]:
+    def completion(event: StreamCompleted) -> dict[str, Any]:
+        # The call log, told of the completion first, has rendered its routing.
+        return completion_json(event.routed, call.routing)
+
     lines = encode_stream(
-        first, events, trace_id=call.trace_id, completion=_completion, observer=call
+        first, events, trace_id=call.trace_id, completion=completion, observer=call
     )
     try:
         async with aclosing(events), aclosing(lines):
@@ -132,7 +155,3 @@ async def _stream_body(
     finally:
         slot.release()
         await call.end_stream()  # a client gone mid-stream: recorded as such
-
-
-def _completion(event: StreamCompleted) -> dict[str, Any]:
-    return CompletionOutput(event.routed).data

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, JsonResponse
 from rest_framework import serializers
 
@@ -12,12 +14,18 @@ from llmcaller.api.base import (
     StrictIntegerField,
     cache_policy,
 )
-from llmcaller.api.outputs import Answer, OutputSerializer, ProviderInfoOutput, UsageOutput
+from llmcaller.api.outputs import (
+    OutputSerializer,
+    ProviderInfoOutput,
+    UsageOutput,
+    provider_info_json,
+    usage_json,
+)
 from llmcaller.models import ApiMethod
 from providers.models import Capability
 from providers.types import EmbedRequest
 from routing.orchestrator import execute_embed
-from routing.types import RouteRequest
+from routing.types import RoutedEmbed, RouteRequest
 
 
 class EmbedInput(EnvelopeInput):
@@ -39,6 +47,18 @@ class EmbedOutput(OutputSerializer):
     traceId = serializers.CharField(source="trace_id")
 
 
+def embed_json(
+    request_id: str, trace_id: str, routed: RoutedEmbed, routing: dict[str, Any]
+) -> dict[str, Any]:
+    """`EmbedOutput`. The vectors go out as the adapter parsed them: tuples of
+    floats, which JSON writes as the lists the serializer would build."""
+    return {
+        "requestId": request_id, "vectors": routed.result.vectors,
+        "usage": usage_json(routed.result.usage),
+        "providerInfo": provider_info_json(routed, routing), "traceId": trace_id,
+    }  # fmt: skip
+
+
 class EmbedView(ApiView):
     api_method = ApiMethod.EMBED
 
@@ -50,5 +70,6 @@ class EmbedView(ApiView):
         )
         embed = EmbedRequest("", inputs, data.get("dimensions"))
         routed = await execute_embed(request=route, embed=embed, cache=cache_policy(client))
-        self.call.routed(routed.provider, routed.model, routed.result.usage, routed.routing)
-        return JsonResponse(EmbedOutput(Answer(data["requestId"], self.call.trace_id, routed)).data)
+        self.call.routed(routed)
+        body = embed_json(data["requestId"], self.call.trace_id, routed, self.call.routing)
+        return JsonResponse(body)
