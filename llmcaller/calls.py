@@ -100,7 +100,8 @@ class CallLog:
         if self.finished:
             return
         self.finished = True
-        logger.info(json.dumps(self.as_dict(), ensure_ascii=False, default=str))
+        if logger.isEnabledFor(logging.INFO):  # no line to build when none is written
+            logger.info(json.dumps(self.as_dict(), ensure_ascii=False, default=str))
         await record_call(self.record(status))
 
     async def end_stream(self) -> None:

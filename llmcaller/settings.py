@@ -213,7 +213,7 @@ _log_handlers: dict[str, dict] = {
 }
 if LOG_FILE:
     _log_handlers["file"] = {
-        "class": "logging.handlers.RotatingFileHandler",
+        "class": "llmcaller.logfile.RotatingFileHandler",  # cheaper per record: see there
         "filename": LOG_FILE,
         "maxBytes": LOG_FILE_MAX_BYTES,
         "backupCount": LOG_FILE_BACKUPS,
