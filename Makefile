@@ -33,11 +33,13 @@ test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks: gateway overhead vs direct upstream, one fallback, planner cost,
-## audit records/s on SQLite and PostgreSQL. Prints figures; asserts nothing.
+## rendering and logging cost, audit records/s on SQLite and PostgreSQL.
+## Prints figures; asserts nothing.
 bench: venv
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	$(PY) bench/gateway.py
 	$(PY) bench/planner.py
+	$(PY) bench/render.py
 	$(PY) bench/audit.py
 	@if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
 	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(PY) bench/audit.py; \
