@@ -28,6 +28,7 @@ from audit.budgets import count_usage
 from audit.chain import chain_hash, lock_chain_head, move_chain_head
 from audit.models import CallContent, CallRecord
 from audit.types import CallRecordData
+from audit.writelock import write_turn
 
 _COPIED = (
     "request_id", "trace_id", "client_id", "client_name", "caller_tool", "method",
@@ -42,7 +43,7 @@ def write_records(items: Sequence[CallRecordData]) -> range:
     return the chain positions (`seq`) they took."""
     sql = _statements()
     db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, looked up once
-    with transaction.atomic(using=db.alias), db.cursor() as cursor:
+    with write_turn(db), transaction.atomic(using=db.alias), db.cursor() as cursor:
         seq, row_hash = lock_chain_head(cursor)
         first = seq + 1
         now = timezone.now()
