@@ -33,7 +33,13 @@ AUDITED_FIELDS = (
 )  # fmt: skip
 
 
+_PLAIN = frozenset({str, int, bool, type(None)})  # most audited values: nothing to do
+_encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _normalise(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat(timespec="microseconds")
     if isinstance(value, float) and value.is_integer():
@@ -47,7 +53,7 @@ def _normalise(value: Any) -> Any:
 
 def canonical_json(values: Mapping[str, Any]) -> str:
     audited = {name: _normalise(values[name]) for name in AUDITED_FIELDS}
-    return json.dumps(audited, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _encode(audited)
 
 
 def chain_hash(prev_hash: str, values: Mapping[str, Any]) -> str:
