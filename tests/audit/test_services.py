@@ -136,7 +136,7 @@ async def test_a_batch_failing_midway_is_rolled_back_whole_and_the_next_one_is_s
     results = await asyncio.gather(*waiters, return_exceptions=True)
 
     assert [type(result) for result in results] == [AuditWriteFailed] * 3
-    # seq 2 was inserted before seq 3 collided: the rollback must take it back too.
+    # Row by row (SQLite), seq 2 goes in before seq 3 collides: the rollback takes it too.
     seqs = await _db(lambda: list(CallRecord.objects.order_by("seq").values_list("seq", flat=True)))
     assert seqs == [1, 3]
     assert not await _db(CallContent.objects.exists)
