@@ -3,9 +3,9 @@
 `row_hash = sha256(prev_hash + canonical JSON of the audited fields)`. The
 canonical JSON sorts keys, has no spaces, writes datetimes as UTC ISO 8601 with
 microseconds and integral floats as integers (PostgreSQL's jsonb may hand back
-`1e2` as `100`), so a row hashes the same before and after a database round trip. The head, one
-`ChainHead` row, is locked and moved by `audit.writer` with SQL built from its
-`_meta`, one statement each.
+`1e2` as `100`), so a row hashes the same before and after a database round trip.
+The head, one `ChainHead` row, is locked and moved here with one SQL statement
+each, built from its `_meta`; `audit.writer` calls both in its transaction.
 """
 
 from __future__ import annotations
