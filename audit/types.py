@@ -33,6 +33,9 @@ class CallMethod(models.TextChoices):
     GET_HEALTH = "getHealth", "health"
 
 
+# Built once: `Choices.values` builds a new list on every access.
+_OUTCOMES = frozenset(CallOutcome.values)
+_METHODS = frozenset(CallMethod.values)
 _INTEGERS = (
     "client_id", "http_status", "latency_ms", "ttft_ms", "input_tokens", "output_tokens",
     "config_version", "content_retention_days",
@@ -75,9 +78,9 @@ class CallRecordData:
             if value is not None:
                 object.__setattr__(self, name, int(value))
         json.dumps([self.routing, self.attempts])  # TypeError if not JSON
-        if self.outcome not in CallOutcome.values:
+        if self.outcome not in _OUTCOMES:
             raise ValueError(f"Unknown call outcome {self.outcome!r}.")
-        if self.method not in CallMethod.values:
+        if self.method not in _METHODS:
             raise ValueError(f"Unknown call method {self.method!r}.")
         if self.started_at.tzinfo is None:
             raise ValueError("started_at must be an aware datetime.")

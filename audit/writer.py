@@ -3,21 +3,29 @@
 The batcher (async callers) and `record_call_sync` (sync callers) both end here.
 The chain head is locked first, so seq numbers, `recorded_at` and hashes follow
 commit order on every worker and host.
+
+This is the hot path of every call, so it speaks SQL rather than the ORM: one
+statement locks the head, one inserts the records (`audit.statements`), one the
+texts kept, one moves the head.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from audit.budgets import count_usage
-from audit.chain import chain_hash, lock_chain_head
-from audit.models import CallContent, CallRecord, ChainHead
+from audit.chain import chain_hash, lock_chain_head, move_chain_head
+from audit.models import CallRecord
+from audit.statements import insert_contents, insert_records, prepare_content, prepare_record
 from audit.types import CallRecordData
+from audit.writelock import write_turn
 
 _COPIED = (
     "request_id", "trace_id", "client_id", "client_name", "caller_tool", "method",
@@ -27,42 +35,53 @@ _COPIED = (
 )  # fmt: skip
 
 
-def write_records(items: Sequence[CallRecordData]) -> list[CallRecord]:
-    """Store `items` in one transaction, chained after the current head."""
-    with transaction.atomic():
-        head = lock_chain_head()
+def write_records(items: Sequence[CallRecordData]) -> range:
+    """Store `items` in one transaction, chained after the current head, and
+    return the chain positions (`seq`) they took."""
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, looked up once
+    with write_turn(db), transaction.atomic(using=db.alias), db.cursor() as cursor:
+        seq, row_hash = lock_chain_head(cursor)
+        first = seq + 1
         now = timezone.now()
-        rows = [_build_row(item, now) for item in items]
-        for row in rows:
-            row.seq = head.seq = head.seq + 1
-            row.prev_hash = head.row_hash
-            row.row_hash = head.row_hash = chain_hash(row.prev_hash, row.__dict__)
-        CallRecord.objects.bulk_create(rows)
-        CallContent.objects.bulk_create(
-            _content_for(item, row, now) for item, row in zip(items, rows, strict=True)
-            if item.keeps_content
-        )  # fmt: skip
-        ChainHead.objects.filter(pk=head.pk).update(seq=head.seq, row_hash=head.row_hash)
+        records, contents = [], []
+        for item in items:
+            seq += 1
+            values = _record_values(item, now, seq, row_hash)
+            row_hash = values["row_hash"]
+            records.append(prepare_record(db, values))
+            if item.keeps_content:
+                contents.append(prepare_content(db, seq, _content_values(item, now)))
+        insert_records(cursor, records)
+        insert_contents(cursor, contents)
+        move_chain_head(cursor, seq, row_hash)
     count_usage(items)
-    return rows
+    return range(first, seq + 1)
 
 
-def _build_row(item: CallRecordData, now: datetime) -> CallRecord:
-    values = {name: getattr(item, name) for name in _COPIED}
-    for name, value in values.items():
-        limit = CallRecord._meta.get_field(name).max_length
-        if limit and isinstance(value, str) and len(value) > limit:
+def _record_values(item: CallRecordData, now: datetime, seq: int, prev_hash: str) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(item, name) for name in _COPIED}
+    for name, limit in _limits().items():
+        value = values[name]
+        if isinstance(value, str) and len(value) > limit:
             values[name] = value[:limit]  # a long id must not fail the whole batch
-    return CallRecord(**values, recorded_at=now)
+    values.update(seq=seq, recorded_at=now, prev_hash=prev_hash)
+    values["row_hash"] = chain_hash(prev_hash, values)
+    return values
 
 
-def _content_for(item: CallRecordData, row: CallRecord, now: datetime) -> CallContent:
+def _content_values(item: CallRecordData, now: datetime) -> dict[str, Any]:
     days = item.content_retention_days
     if days is None:
         days = settings.AUDIT_CONTENT_RETENTION_DAYS
-    return CallContent(
-        record=row,
-        prompt_text=item.prompt_text or "",
-        response_text=item.response_text or "",
-        expires_at=now + timedelta(days=days),
-    )
+    return {
+        "prompt_text": item.prompt_text or "",
+        "response_text": item.response_text or "",
+        "expires_at": now + timedelta(days=days),
+    }
+
+
+@cache
+def _limits() -> dict[str, int]:
+    """max_length of the copied text fields."""
+    fields = (CallRecord._meta.get_field(name) for name in _COPIED)
+    return {field.name: field.max_length for field in fields if field.max_length}

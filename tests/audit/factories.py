@@ -51,4 +51,5 @@ class CallRecordFactory(CallRecordDataFactory):
     def _create(
         cls, model_class: type[CallRecordData], *args: object, **kwargs: object
     ) -> CallRecord:
-        return write_records([model_class(**kwargs)])[0]
+        (seq,) = write_records([model_class(**kwargs)])
+        return CallRecord.objects.get(seq=seq)

@@ -116,6 +116,36 @@ async def test_a_failed_batch_raises_in_every_waiting_request():
     assert await _db(CallRecord.objects.count) == 1
 
 
+async def test_a_batch_failing_midway_is_rolled_back_whole_and_the_next_one_is_stored():
+    def _free_seq_2_but_not_3() -> tuple[int, str]:
+        for data in CallRecordDataFactory.build_batch(3):
+            record_call_sync(data)
+        CallRecord.objects.filter(seq=2).delete()
+        first = CallRecord.objects.get(seq=1)
+        ChainHead.objects.update(seq=1, row_hash=first.row_hash)
+        return 1, first.row_hash
+
+    head = await _db(_free_seq_2_but_not_3)
+    with override_settings(AUDIT_BATCH_MAX_DELAY_MS=60_000):  # all three in one batch
+        waiters = [
+            asyncio.ensure_future(record_call(CallRecordDataFactory.build(prompt_text="lost")))
+            for _ in range(3)
+        ]
+        await asyncio.sleep(0)
+        await flush_pending()
+    results = await asyncio.gather(*waiters, return_exceptions=True)
+
+    assert [type(result) for result in results] == [AuditWriteFailed] * 3
+    # Row by row (SQLite), seq 2 goes in before seq 3 collides: the rollback takes it too.
+    seqs = await _db(lambda: list(CallRecord.objects.order_by("seq").values_list("seq", flat=True)))
+    assert seqs == [1, 3]
+    assert not await _db(CallContent.objects.exists)
+    assert await _db(lambda: ChainHead.objects.values_list("seq", "row_hash").get()) == head
+    await _db(lambda: ChainHead.objects.update(seq=3))  # past the collision
+    await record_call(CallRecordDataFactory.build(request_id="after"))  # the writer goes on
+    assert await _db(_count, request_id="after", seq=4) == 1
+
+
 async def test_opted_in_texts_are_kept_apart_with_an_expiry():
     data = CallRecordDataFactory.build(
         request_id="kept", prompt_text="hello", response_text="hi", content_retention_days=7

@@ -1,0 +1,44 @@
+"""A gateway worker in miniature, for tests that need several processes on one
+database: `python -m tests.audit.record_calls N` records N calls through the
+batcher, many at a time, as a worker's requests would.
+
+It prints "ready" once Django is set up, starts when a line arrives on stdin (so
+several workers start together), and exits non-zero if any record failed. The
+database comes from DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+
+CONCURRENCY = 25
+
+
+async def _record(total: int, name: str) -> None:
+    from audit.services import flush_pending, record_call
+    from tests.audit.factories import CallRecordDataFactory
+
+    queue = iter(range(total))
+
+    async def caller() -> None:
+        for n in queue:
+            await record_call(CallRecordDataFactory.build(request_id=f"{name}-{n}"))
+
+    await asyncio.gather(*(caller() for _ in range(CONCURRENCY)))
+    await flush_pending()
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "llmcaller.settings")
+    import django
+
+    django.setup()
+    print("ready", flush=True)
+    sys.stdin.readline()
+    asyncio.run(_record(int(sys.argv[1]), f"pid{os.getpid()}"))
+
+
+if __name__ == "__main__":
+    main()
