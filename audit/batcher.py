@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import connection
 
+from audit.checkpoints import Checkpointer, become_writer_thread, checkpoints_wanted
 from audit.types import CallRecordData
 from audit.writer import write_records
 
@@ -48,7 +49,10 @@ class Batcher:
         self._pending: list[tuple[CallRecordData, asyncio.Future[None]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-writer")
+        self._executor = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="audit-writer", initializer=become_writer_thread
+        )
+        self._checkpointer = Checkpointer(self._executor) if checkpoints_wanted() else None
 
     def _on_writer(self, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         return self._loop.run_in_executor(self._executor, func, *args)
@@ -75,6 +79,8 @@ class Batcher:
         await self.drain()
         await self._on_writer(_close_connection)
         self._executor.shutdown(wait=False)
+        if self._checkpointer is not None:
+            self._checkpointer.close()
 
     def _start_flush(self) -> None:
         if self._timer is not None:
@@ -102,6 +108,8 @@ class Batcher:
             for _, future in batch:
                 if not future.done():
                     future.set_result(None)
+            if self._checkpointer is not None:
+                self._checkpointer.batch_committed()
         finally:
             self._flushing = None
             if self._pending:

@@ -1,6 +1,6 @@
 """A gateway worker in miniature, for tests that need several processes on one
-database: `python -m tests.audit.record_calls N` records N calls through the
-batcher, many at a time, as a worker's requests would.
+database: `python -m tests.audit.record_calls N [CONCURRENCY]` records N calls
+through the batcher, 25 at a time unless told, as a worker's requests would.
 
 It prints "ready" once Django is set up, starts when a line arrives on stdin (so
 several workers start together), and exits non-zero if any record failed. The
@@ -16,7 +16,7 @@ import sys
 CONCURRENCY = 25
 
 
-async def _record(total: int, name: str) -> None:
+async def _record(total: int, name: str, concurrency: int) -> None:
     from audit.services import flush_pending, record_call
     from tests.audit.factories import CallRecordDataFactory
 
@@ -26,7 +26,7 @@ async def _record(total: int, name: str) -> None:
         for n in queue:
             await record_call(CallRecordDataFactory.build(request_id=f"{name}-{n}"))
 
-    await asyncio.gather(*(caller() for _ in range(CONCURRENCY)))
+    await asyncio.gather(*(caller() for _ in range(concurrency)))
     await flush_pending()
 
 
@@ -37,7 +37,8 @@ def main() -> None:
     django.setup()
     print("ready", flush=True)
     sys.stdin.readline()
-    asyncio.run(_record(int(sys.argv[1]), f"pid{os.getpid()}"))
+    concurrency = int(sys.argv[2]) if len(sys.argv) > 2 else CONCURRENCY
+    asyncio.run(_record(int(sys.argv[1]), f"pid{os.getpid()}", concurrency))
 
 
 if __name__ == "__main__":
