@@ -1,8 +1,10 @@
 """`make bench`: the gateway's added latency and throughput, measured over loopback.
 
 It starts the lean fake upstream and the gateway (uvicorn, LLMCALLER_WORKERS
-workers, default 2) on a throw-away SQLite database, provisions a provider and a
-client token through the management commands, then drives both with wrk: the
+workers, default 2) on a throw-away SQLite database, or, when DATABASE_URL names
+a PostgreSQL server, on a scratch database `llmcaller_bench` created and dropped
+there (REDIS_URL, if set, is passed on), provisions a provider and a client
+token through the management commands, then drives both with wrk: the
 same non-streaming chat directly to the upstream and through the gateway, at
 concurrency 1, 16 and 64. The difference is the gateway's overhead. Streams are
 timed to their first delta, gateway against direct. Figures are printed, never
@@ -24,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
@@ -35,6 +38,7 @@ DURATION = os.environ.get("BENCH_DURATION", "10s")
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 BENCH_AUDIT_CALLS = int(os.environ.get("BENCH_AUDIT_CALLS", "5000"))
 MESSAGES = [{"role": "user", "content": "Say something short."}]
+SCRATCH_DATABASE = "llmcaller_bench"
 
 
 def main() -> None:
@@ -43,13 +47,14 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="llmcaller-bench-"))
     env = _environment(workdir)
     processes = []
+    _create_database(env["DATABASE_URL"])
     try:
         processes.append(_start([sys.executable, "bench/fake_upstream.py", str(UPSTREAM_PORT)]))
         _wait_for(f"http://127.0.0.1:{UPSTREAM_PORT}/v1/models")
         token = _provision(env)
         processes.append(_start([sys.executable, "-m", "llmcaller.serve"], env, workdir))
         _wait_for(f"http://127.0.0.1:{GATEWAY_PORT}/livez")
-        _print_machine()
+        _print_machine(env)
         _bench_chat(workdir, token)
         _bench_stream_first_delta(token)
         _bench_failover(env, token)
@@ -60,19 +65,47 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=30)
     _report_records(env, calls, answered)
+    _drop_database(env["DATABASE_URL"])
     shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _environment(workdir: Path) -> dict[str, str]:
+    server = os.environ.get("DATABASE_URL", "")
+    if server.startswith("postgres"):
+        database = urlunsplit(urlsplit(server)._replace(path=f"/{SCRATCH_DATABASE}"))
+    else:
+        database = f"sqlite:///{workdir / 'bench.sqlite3'}"
     return {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "DATABASE_URL": database,
         "LLMCALLER_PORT": str(GATEWAY_PORT),
         "LLMCALLER_WORKERS": WORKERS,
         "LLMCALLER_LOG_FILE": str(workdir / "gateway.log"),
         # The failover run measures every fallback, so the breaker must not open.
         "ROUTING_BREAKER_FAILURES": "1000000000",
     }
+
+
+def _create_database(url: str) -> None:
+    if url.startswith("postgres"):
+        _on_server(url, f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}")
+        _on_server(url, f"CREATE DATABASE {SCRATCH_DATABASE}")
+
+
+def _drop_database(url: str) -> None:
+    if url.startswith("postgres"):
+        from django.db import connections
+
+        connections.close_all()
+        _on_server(url, f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}")
+
+
+def _on_server(url: str, statement: str) -> None:
+    import psycopg
+
+    server = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(statement)
 
 
 def _provision(env: dict[str, str]) -> str:
@@ -259,10 +292,13 @@ def _closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def _print_machine() -> None:
+def _print_machine(env: dict[str, str]) -> None:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), "unknown CPU")  # fmt: skip
     print(f"Machine: {os.cpu_count()} cores, {cpu}; Python {sys.version.split()[0]}")
+    database = env["DATABASE_URL"].split(":", 1)[0]
+    cache = "Redis" if env.get("REDIS_URL") else "local memory"
+    print(f"Database: {database}; cache: {cache}")
 
 
 def _start(command: list[str], env: dict | None = None, workdir: Path | None = None):
