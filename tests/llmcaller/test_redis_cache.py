@@ -39,3 +39,19 @@ def test_threads_share_the_client_safely(redis_cache):
         values = list(pool.map(lambda n: redis_cache.get(f"key-{n}"), range(50)))
 
     assert values == list(range(50))
+
+
+def test_incr_counts_an_existing_key_and_keeps_its_expiry(redis_cache):
+    redis_cache.add("calls", 0, 30)
+
+    assert [redis_cache.incr("calls", 1), redis_cache.incr("calls", 5)] == [1, 6]
+    assert redis_cache.get("calls") == 6
+    raw = redis_cache._cache.get_client(write=True)
+    assert 0 < raw.ttl(redis_cache.make_and_validate_key("calls")) <= 30
+
+
+def test_incr_of_a_missing_key_raises_and_creates_nothing(redis_cache):
+    with pytest.raises(ValueError):
+        redis_cache.incr("never-added", 1)
+
+    assert redis_cache.get("never-added") is None
