@@ -33,7 +33,8 @@ test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 ## Benchmarks: gateway overhead vs direct upstream, one fallback, planner cost,
-## rendering and logging cost, audit records/s on SQLite and PostgreSQL.
+## rendering and logging cost, audit records/s on SQLite and PostgreSQL, and the
+## gateway again on PostgreSQL and Redis when they run.
 ## Prints figures; asserts nothing.
 bench: venv
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
@@ -44,6 +45,10 @@ bench: venv
 	@if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
 	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(PY) bench/audit.py; \
 	else echo "PostgreSQL is not running on 127.0.0.1:5432: audit bench on SQLite only"; fi
+	@if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then \
+	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/14 \
+	    $(PY) bench/gateway.py; \
+	else echo "PostgreSQL or Redis is not running on 127.0.0.1: gateway bench on SQLite only"; fi
 
 lint: venv
 	$(VENV)/bin/ruff check .
