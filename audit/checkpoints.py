@@ -23,6 +23,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
+from audit.writelock import is_sqlite_file
+
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_BATCHES = 50  # ~700 pages at batches of one, ~1,300 at batches of 25
@@ -31,7 +33,7 @@ _thread = threading.local()
 
 
 def checkpoints_wanted() -> bool:
-    return _is_sqlite_file(connections[DEFAULT_DB_ALIAS])
+    return is_sqlite_file(connections[DEFAULT_DB_ALIAS])
 
 
 def become_writer_thread() -> None:
@@ -82,9 +84,5 @@ def _close_connection() -> None:
 
 @receiver(connection_created)
 def _manual_checkpoints(sender, connection: BaseDatabaseWrapper, **kwargs) -> None:
-    if getattr(_thread, "is_writer", False) and _is_sqlite_file(connection):
+    if getattr(_thread, "is_writer", False) and is_sqlite_file(connection):
         connection.connection.execute("PRAGMA wal_autocheckpoint=0")
-
-
-def _is_sqlite_file(db: BaseDatabaseWrapper) -> bool:
-    return db.vendor == "sqlite" and not db.is_in_memory_db()

@@ -35,8 +35,13 @@ def write_turn(connection: BaseDatabaseWrapper) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
+def is_sqlite_file(db: BaseDatabaseWrapper) -> bool:
+    """Whether `db` is SQLite on a file, which several processes can share."""
+    return db.vendor == "sqlite" and not db.is_in_memory_db()
+
+
 def _lock_path(connection: BaseDatabaseWrapper) -> str | None:
-    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+    if not is_sqlite_file(connection):
         return None
     # Inside a caller's transaction SQLite's write lock is held already, so
     # waiting for the file could stall a writer that holds it and waits for us.
