@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from django.db import models
 
-from audit.types import CallMethod, CallOutcome
+from audit.types import CallDoor, CallMethod, CallOutcome
 
 __all__ = [
     "AuditVerification",
     "CallContent",
+    "CallDoor",
     "CallMethod",
     "CallOutcome",
     "CallRecord",
@@ -38,12 +39,17 @@ class CallRecord(models.Model):
     inserted or deleted row from an intact trail."""
 
     seq = models.BigIntegerField("chain position", unique=True)
-    request_id = models.CharField("request id", max_length=128)
+    request_id = models.CharField("request id", max_length=256)
     trace_id = models.CharField("trace id", max_length=64, blank=True)
     client_id = models.BigIntegerField("client id", null=True, blank=True)
     client_name = models.CharField("client", max_length=128, blank=True)
-    caller_tool = models.CharField(max_length=128, blank=True)
+    caller_tool = models.CharField(max_length=256, blank=True)
     method = models.CharField(max_length=16, choices=CallMethod.choices)
+    door = models.CharField(max_length=16, choices=CallDoor.choices, default=CallDoor.V1)
+    source_address = models.CharField("source address", max_length=64, blank=True)
+    token_prefix = models.CharField(
+        "token prefix", max_length=16, blank=True, help_text="The first characters only."
+    )
     provider = models.CharField(max_length=64, blank=True)
     model = models.CharField(max_length=255, blank=True)
     strategy = models.CharField("routing strategy", max_length=32, blank=True)
@@ -51,11 +57,17 @@ class CallRecord(models.Model):
     attempts = models.JSONField(default=list, blank=True)
     outcome = models.CharField(max_length=32, choices=CallOutcome.choices)
     error_class = models.CharField("error class", max_length=32, blank=True)
+    message = models.CharField(
+        max_length=255, blank=True, help_text="The message the caller got, when the call failed."
+    )
     http_status = models.PositiveSmallIntegerField("HTTP status", null=True, blank=True)
     latency_ms = models.PositiveIntegerField("latency (ms)", default=0)
     ttft_ms = models.PositiveIntegerField("time to first token (ms)", null=True, blank=True)
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
+    usage_estimated = models.BooleanField(
+        "usage estimated", default=False, help_text="Counted by the gateway, not the upstream."
+    )
     config_hash = models.CharField("configuration hash", max_length=64, blank=True)
     config_version = models.PositiveIntegerField("configuration version", null=True, blank=True)
     started_at = models.DateTimeField()

@@ -21,8 +21,19 @@ class CallOutcome(models.TextChoices):
     UPSTREAM_ERROR = "upstream_error", "upstream error"
     REJECTED_AUTH = "rejected_auth", "rejected: authentication"
     REJECTED_LIMIT = "rejected_limit", "rejected: limit"
+    REJECTED_BUDGET = "rejected_budget", "rejected: budget"
     INVALID_REQUEST = "invalid_request", "invalid request"
+    NO_ROUTE = "no_route", "refused: no route"
     CLIENT_GONE = "client_gone", "client gone"
+
+
+class CallDoor(models.TextChoices):
+    """The interface a call came in by."""
+
+    V1 = "v1", "v1 API"
+    OPENAI = "openai", "OpenAI-compatible"
+    MCP = "mcp", "MCP"
+    ADMIN = "admin", "admin"
 
 
 class CallMethod(models.TextChoices):
@@ -31,11 +42,13 @@ class CallMethod(models.TextChoices):
     EMBED = "embed", "embed"
     MODELS = "models", "models"
     GET_HEALTH = "getHealth", "health"
+    EXPLAIN_ROUTE = "explainRoute", "explain route"
 
 
 # Built once: `Choices.values` builds a new list on every access.
 _OUTCOMES = frozenset(CallOutcome.values)
 _METHODS = frozenset(CallMethod.values)
+_DOORS = frozenset(CallDoor.values)
 _INTEGERS = (
     "client_id", "http_status", "latency_ms", "ttft_ms", "input_tokens", "output_tokens",
     "config_version", "content_retention_days",
@@ -67,6 +80,11 @@ class CallRecordData:
     output_tokens: int = 0
     config_hash: str = ""
     config_version: int | None = None
+    door: str = CallDoor.V1
+    source_address: str = ""  # the caller's address, as the transport saw it
+    token_prefix: str = ""  # the first characters of the token presented, never more
+    message: str = ""  # the message the caller got, when the call failed
+    usage_estimated: bool = False  # tokens counted by the gateway, not the upstream
     prompt_text: str | None = None
     response_text: str | None = None
     content_retention_days: int | None = None  # None: AUDIT_CONTENT_RETENTION_DAYS
@@ -82,6 +100,8 @@ class CallRecordData:
             raise ValueError(f"Unknown call outcome {self.outcome!r}.")
         if self.method not in _METHODS:
             raise ValueError(f"Unknown call method {self.method!r}.")
+        if self.door not in _DOORS:
+            raise ValueError(f"Unknown door {self.door!r}.")
         if self.started_at.tzinfo is None:
             raise ValueError("started_at must be an aware datetime.")
         for name in ("latency_ms", "input_tokens", "output_tokens"):

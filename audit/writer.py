@@ -31,7 +31,8 @@ _COPIED = (
     "request_id", "trace_id", "client_id", "client_name", "caller_tool", "method",
     "provider", "model", "strategy", "routing", "attempts", "outcome", "error_class",
     "http_status", "latency_ms", "ttft_ms", "input_tokens", "output_tokens",
-    "config_hash", "config_version", "started_at",
+    "config_hash", "config_version", "started_at", "door", "source_address",
+    "token_prefix", "message", "usage_estimated",
 )  # fmt: skip
 
 

@@ -174,7 +174,7 @@ def test_record_call_sync_writes_one_record(db):
 def test_a_long_identifier_is_clipped_not_a_failed_batch(db):
     record_call_sync(CallRecordData(**{**_fields(), "request_id": "x" * 500}))
 
-    assert len(CallRecord.objects.get().request_id) == 128
+    assert len(CallRecord.objects.get().request_id) == 256
 
 
 def _fields() -> dict[str, object]:

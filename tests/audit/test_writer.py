@@ -25,7 +25,7 @@ GIVEN = [f.attname for f in FIELDS if f.attname not in CHAIN]  # what a CallReco
 
 def _every_field_set():
     return CallRecordDataFactory.build(
-        request_id="r" * 300,  # clipped to 128
+        request_id="r" * 300,  # clipped to 256
         client_id=2**40,
         client_name="Zoë's notebook",
         routing={"capability": "chat", "score": 0.75, "weights": [1.0, 2.5], "why": "naïve ✓"},
@@ -47,7 +47,7 @@ def _write_with_the_orm(items):
         rows = []
         for item in items:
             values = {name: getattr(item, name) for name in GIVEN}
-            values["request_id"] = values["request_id"][:128]
+            values["request_id"] = values["request_id"][:256]
             row = CallRecord(**values, recorded_at=datetime.now(tz=BERLIN))
             row.seq = head.seq = head.seq + 1
             row.prev_hash = head.row_hash
@@ -97,7 +97,7 @@ def test_a_row_reads_back_with_every_value_it_was_given():
     row = CallRecord.objects.get(seq=seq)
     for name in GIVEN:
         expected = getattr(item, name)
-        assert getattr(row, name) == (expected[:128] if name == "request_id" else expected), name
+        assert getattr(row, name) == (expected[:256] if name == "request_id" else expected), name
     assert row.recorded_at.tzinfo is not None
     assert row.prev_hash == GENESIS_HASH
     assert row.row_hash == chain_hash(row.prev_hash, row.__dict__)
