@@ -42,6 +42,7 @@ _STREAM_ERRORS: dict[str, tuple[type[UpstreamError], str]] = {
 
 
 class AnthropicAdapter(ProviderAdapter):
+    serves_response_format = False  # the Messages API has no `response_format`
     chat_path = "/v1/messages"
     # One page of up to 1000 (the documented maximum) instead of following
     # `has_more` cursors: an account lists a few dozen models at most.
@@ -100,6 +101,7 @@ class AnthropicAdapter(ProviderAdapter):
                     description=str(row.get("display_name") or ""),
                     publisher="Anthropic",
                     vision=vision,
+                    tool_use=True,  # every model the Messages API serves takes tools
                 )
             )
         return models
