@@ -63,6 +63,12 @@ class StreamState:
         self.finished = False
         self.finish_reason = "stop"
         self.calls: dict[int, list[str]] = {}  # index -> [id, name, arguments so far]
+        self._call_keys: dict[Any, int] = {}
+
+    def call_index(self, key: Any) -> int:
+        """The tool call index for an upstream's own key for it (Anthropic's block
+        index), numbered from 0 in order of arrival as OpenAI numbers them."""
+        return self._call_keys.setdefault(key, len(self._call_keys))
 
     def add_tool_calls(self, pieces: tuple[ToolCallDelta, ...]) -> None:
         for piece in pieces:
