@@ -10,8 +10,6 @@ before that point exactly as for a plain call.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from contextlib import aclosing
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
@@ -26,13 +24,21 @@ from llmcaller.api.openai_compat.translate import (
     completion_json,
     route_request,
 )
-from llmcaller.api.openai_compat.view import OpenAIView, checked, read_body, route_headers
+from llmcaller.api.openai_compat.view import (
+    OpenAIView,
+    checked,
+    open_stream,
+    read_body,
+    route_headers,
+    stream_response,
+)
+from llmcaller.auth import CallerClient
 from llmcaller.calls import CallLog
-from llmcaller.limits import StreamSlot, acquire_stream_slot
 from llmcaller.models import ApiMethod
 from providers.models import Capability
-from routing.orchestrator import execute_call, stream_call
-from routing.types import RouteStep, RoutingInfo
+from providers.types import ChatRequest
+from routing.orchestrator import execute_call
+from routing.types import RouteRequest
 
 
 class ChatCompletionView(OpenAIView):
@@ -61,28 +67,16 @@ class ChatCompletionView(OpenAIView):
         headers = route_headers(routed.provider, routed.model, routed.routing)
         return JsonResponse(body, headers=headers)
 
-    async def _stream(self, client, route, chat, data: dict[str, Any]) -> StreamingHttpResponse:
-        slot = acquire_stream_slot(client)
-        served: list[tuple[RouteStep, RoutingInfo]] = []
-        events = stream_call(
-            request=route, chat=chat, started=lambda step, info: served.append((step, info))
-        )
-        try:
-            first = await anext(events)
-        except BaseException:
-            slot.release()
-            raise
-        step, info = served[0]
+    async def _stream(
+        self, client: CallerClient, route: RouteRequest, chat: ChatRequest, data: dict[str, Any]
+    ) -> StreamingHttpResponse:
+        opened = await open_stream(client, route, chat)
         include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
-        header = ChunkHeader(_completion_id(self.call), int(time.time()), step.model, include_usage)
-        lines = chat_chunks(first, events, header=header, call=self.call)
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        headers |= route_headers(step.provider, step.model, info)
-        return StreamingHttpResponse(
-            finish_stream(lines, events, self.call, slot),
-            content_type="text/event-stream",
-            headers=headers,
+        header = ChunkHeader(
+            _completion_id(self.call), int(time.time()), opened.step.model, include_usage
         )
+        lines = chat_chunks(opened.first, opened.events, header=header, call=self.call)
+        return stream_response(lines, opened, self.call)
 
 
 def _method(streaming: bool) -> str:
@@ -91,17 +85,3 @@ def _method(streaming: bool) -> str:
 
 def _completion_id(call: CallLog) -> str:
     return f"chatcmpl-{call.trace_id}"
-
-
-async def finish_stream(
-    lines: AsyncIterator[bytes], events: AsyncIterator[object], call: CallLog, slot: StreamSlot
-) -> AsyncIterator[bytes]:
-    """`lines` as they come (they record the call before their last line); a
-    client gone mid-stream is recorded here, and the stream slot given back."""
-    try:
-        async with aclosing(events), aclosing(lines):
-            async for line in lines:
-                yield line
-    finally:
-        slot.release()
-        await call.end_stream()

@@ -15,7 +15,6 @@ from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from rest_framework import serializers
 
 from llmcaller.api.base import StrictCharField, StrictFloatField, StrictIntegerField, cache_policy
-from llmcaller.api.openai_compat.chat_completions import finish_stream
 from llmcaller.api.openai_compat.errors import openai_error
 from llmcaller.api.openai_compat.inputs import HarmlessFields
 from llmcaller.api.openai_compat.responses_shapes import (
@@ -26,15 +25,22 @@ from llmcaller.api.openai_compat.responses_shapes import (
 )
 from llmcaller.api.openai_compat.targets import resolve_target
 from llmcaller.api.openai_compat.translate import route_request
-from llmcaller.api.openai_compat.view import OpenAIView, checked, read_body, route_headers
+from llmcaller.api.openai_compat.view import (
+    OpenAIView,
+    checked,
+    open_stream,
+    read_body,
+    route_headers,
+    stream_response,
+)
+from llmcaller.auth import CallerClient
 from llmcaller.calls import CallLog
-from llmcaller.limits import acquire_stream_slot
 from llmcaller.models import ApiMethod
 from llmcaller.sse import strip_control
 from providers.models import Capability
 from providers.types import ChatDelta, ChatRequest
-from routing.orchestrator import execute_call, stream_call
-from routing.types import RouteStep, RoutingInfo, StreamCompleted
+from routing.orchestrator import execute_call
+from routing.types import RouteRequest, StreamCompleted
 
 _PARTS = {"input_text", "output_text", "text"}
 
@@ -101,26 +107,13 @@ class ResponsesView(OpenAIView):
             body, headers=route_headers(routed.provider, routed.model, routed.routing)
         )
 
-    async def _stream(self, client, route, chat, data: dict[str, Any]) -> StreamingHttpResponse:
-        slot = acquire_stream_slot(client)
-        served: list[tuple[RouteStep, RoutingInfo]] = []
-        events = stream_call(
-            request=route, chat=chat, started=lambda step, info: served.append((step, info))
-        )
-        try:
-            first = await anext(events)
-        except BaseException:
-            slot.release()
-            raise
-        step, info = served[0]
-        lines = response_events(first, events, _shape(self.call, data, step.model), self.call)
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        headers |= route_headers(step.provider, step.model, info)
-        return StreamingHttpResponse(
-            finish_stream(lines, events, self.call, slot),
-            content_type="text/event-stream",
-            headers=headers,
-        )
+    async def _stream(
+        self, client: CallerClient, route: RouteRequest, chat: ChatRequest, data: dict[str, Any]
+    ) -> StreamingHttpResponse:
+        opened = await open_stream(client, route, chat)
+        shape = _shape(self.call, data, opened.step.model)
+        lines = response_events(opened.first, opened.events, shape, self.call)
+        return stream_response(lines, opened, self.call)
 
 
 def _shape(call: CallLog, data: dict[str, Any], model: str) -> ResponseShape:

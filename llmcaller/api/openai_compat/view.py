@@ -11,17 +11,23 @@ in `x-llmcaller-*` headers.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 from audit.types import CallDoor
 from llmcaller.api.base import ApiView, StrictSerializer, load_body, validate_data
 from llmcaller.api.openai_compat.errors import openai_error_response
 from llmcaller.auth import CallerClient, authenticate
+from llmcaller.calls import CallLog
 from llmcaller.errors import ApiError
-from llmcaller.limits import check_budget, check_rate
-from routing.types import RoutingInfo
+from llmcaller.limits import StreamSlot, acquire_stream_slot, check_budget, check_rate
+from providers.types import ChatRequest
+from routing.orchestrator import stream_call
+from routing.types import RouteRequest, RouteStep, RoutingInfo
 
 ROUTE_HEADERS = ("provider", "model", "strategy", "config-hash")
 
@@ -65,7 +71,60 @@ def read_body(request: HttpRequest) -> tuple[Any, ApiError | None]:
         return None, exc
 
 
-def checked(serializer_class: type[StrictSerializer], data: Any, problem: ApiError | None):
+def checked(
+    serializer_class: type[StrictSerializer], data: Any, problem: ApiError | None
+) -> dict[str, Any]:
     if problem is not None:
         raise problem
     return validate_data(serializer_class, data)
+
+
+@dataclass(frozen=True)
+class OpenedStream:
+    """A routed stream whose first event has arrived, and who is serving it."""
+
+    first: object
+    events: AsyncIterator[object]
+    step: RouteStep
+    routing: RoutingInfo
+    slot: StreamSlot
+
+
+async def open_stream(client: CallerClient, route: RouteRequest, chat: ChatRequest) -> OpenedStream:
+    """Take a stream slot and wait for the first event: until then, retries and
+    fallbacks run as for a plain call, and a failure keeps its HTTP status."""
+    slot = acquire_stream_slot(client)
+    served: list[tuple[RouteStep, RoutingInfo]] = []
+    events = stream_call(
+        request=route, chat=chat, started=lambda step, info: served.append((step, info))
+    )
+    try:
+        first = await anext(events)
+    except BaseException:
+        slot.release()
+        raise
+    step, routing = served[0]
+    return OpenedStream(first, events, step, routing, slot)
+
+
+def stream_response(
+    lines: AsyncIterator[bytes], opened: OpenedStream, call: CallLog
+) -> StreamingHttpResponse:
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    headers |= route_headers(opened.step.provider, opened.step.model, opened.routing)
+    body = _finish_stream(lines, opened, call)
+    return StreamingHttpResponse(body, content_type="text/event-stream", headers=headers)
+
+
+async def _finish_stream(
+    lines: AsyncIterator[bytes], opened: OpenedStream, call: CallLog
+) -> AsyncIterator[bytes]:
+    """`lines` as they come (they record the call before their last line); a
+    client gone mid-stream is recorded here, and the stream slot given back."""
+    try:
+        async with aclosing(opened.events), aclosing(lines):
+            async for line in lines:
+                yield line
+    finally:
+        opened.slot.release()
+        await call.end_stream()
