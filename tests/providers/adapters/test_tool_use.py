@@ -93,3 +93,27 @@ async def test_a_stream_without_usage_gets_an_estimate(upstream: SandboxUpstream
         assert (usage.input_tokens, usage.output_tokens) == (4, 8)
     else:  # the sandbox's word counts
         assert (usage.input_tokens, usage.output_tokens) == (3, 6)
+
+
+async def test_tools_tool_choice_and_response_format_go_out_in_openais_shape() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        answer = {"choices": [{"message": {"content": "{}"}, "finish_reason": "stop"}]}
+        return httpx.Response(200, json=answer)
+
+    schema = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}
+    request = ChatRequest(
+        "gpt", (ChatMessage("user", "x"),), tools=(WEATHER,),
+        tool_choice=ToolChoice("function", "get_weather"), response_format=schema,
+    )  # fmt: skip
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        await _adapter("https://upstream.test", client).chat(request)
+    sent = json.loads(seen[0].content)
+    assert sent["tools"] == [{"type": "function", "function": {
+        "name": "get_weather", "description": "The weather in a city.",
+        "parameters": WEATHER.parameters,
+    }}]  # fmt: skip
+    assert sent["tool_choice"] == {"type": "function", "function": {"name": "get_weather"}}
+    assert sent["response_format"] == schema
