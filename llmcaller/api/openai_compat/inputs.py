@@ -25,6 +25,15 @@ _TEXT_PARTS = frozenset({"text", "input_text", "output_text"})
 _FORMATS = frozenset({"text", "json_object", "json_schema"})
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, not "true" or 1: `stream` decides the method before validation."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class ContentField(serializers.Field):
     """Text, a list of text parts (joined), or null (an assistant's tool calls)."""
 
@@ -130,7 +139,7 @@ class HarmlessFields(StrictSerializer):
 class ChatCompletionInput(HarmlessFields):
     model = StrictCharField(max_length=255)
     messages = MessageInput(many=True, allow_empty=False)
-    stream = serializers.BooleanField(required=False, default=False)
+    stream = StrictBooleanField(required=False, default=False)
     stream_options = StreamOptionsInput(required=False, allow_null=True)
     temperature = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=2)
     max_tokens = StrictIntegerField(required=False, allow_null=True, min_value=1)

@@ -48,7 +48,7 @@ def routable_names(snapshot: Snapshot, capabilities: set[str]) -> list[dict[str,
     rows += [
         _row(c.name, GATEWAY) for c in snapshot.chains.values() if c.capability in capabilities
     ]
-    if capabilities & {Capability.CHAT, Capability.CHAT_STREAM, Capability.EMBED}:
+    if capabilities:
         rows += [_row(name, GATEWAY) for name in auto_names()]
     return rows
 

@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from llmcaller.api.base import StrictCharField, StrictFloatField, StrictIntegerField, cache_policy
 from llmcaller.api.openai_compat.errors import openai_error
-from llmcaller.api.openai_compat.inputs import HarmlessFields
+from llmcaller.api.openai_compat.inputs import HarmlessFields, StrictBooleanField
 from llmcaller.api.openai_compat.responses_shapes import (
     ROLES,
     ResponseShape,
@@ -51,7 +51,7 @@ class ResponsesInput(HarmlessFields):
     instructions = StrictCharField(
         required=False, allow_null=True, allow_blank=True, trim_whitespace=False
     )
-    stream = serializers.BooleanField(required=False, default=False)
+    stream = StrictBooleanField(required=False, default=False)
     temperature = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=2)
     max_output_tokens = StrictIntegerField(required=False, allow_null=True, min_value=1)
 

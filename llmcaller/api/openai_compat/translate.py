@@ -11,7 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from providers.adapters.openai_wire import tool_call_json
-from providers.types import ChatDelta, ChatMessage, ChatRequest, ChatResult, Tool, ToolCall, Usage
+from providers.types import (
+    ChatDelta,
+    ChatMessage,
+    ChatRequest,
+    ChatResult,
+    Tool,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
 from routing.names import ModelTarget
 from routing.types import Feature, RouteRequest
 
@@ -115,7 +124,7 @@ def finish_choice(finish_reason: str) -> dict[str, Any]:
     return {"index": 0, "delta": {}, "finish_reason": finish_reason, "logprobs": None}
 
 
-def _tool_call_piece(piece: Any) -> dict[str, Any]:
+def _tool_call_piece(piece: ToolCallDelta) -> dict[str, Any]:
     function: dict[str, Any] = {"arguments": piece.arguments}
     if piece.name is not None:
         function["name"] = piece.name

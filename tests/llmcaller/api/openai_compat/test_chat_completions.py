@@ -125,3 +125,9 @@ def test_the_model_list_follows_the_clients_methods(gateway, provider) -> None:
     assert listing["object"] == "list"
     assert "sandbox/text-embedding-nomic-embed-text-v1.5" in ids
     assert f"sandbox/{CHAT_MODEL}" not in ids
+
+
+def test_stream_must_be_a_boolean(api, provider) -> None:
+    body = {"model": "auto", "messages": HI, "stream": "true"}
+    response = api.post("/v1/chat/completions", json=body)
+    assert response.status_code == 400 and response.json()["error"]["param"] == "stream"
