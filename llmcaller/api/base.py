@@ -144,7 +144,7 @@ class ApiView(View):
             self.call.outcome = "cancelled"
             await self.call.finish(CLIENT_CLOSED_REQUEST)
             raise
-        except Exception as exc:  # every failure answers in the v1 error shape
+        except Exception as exc:  # every failure answers in the door's error shape
             self.call.fail(exc)
             response = self.error_response(exc)
         if response.streaming:

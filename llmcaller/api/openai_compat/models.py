@@ -1,9 +1,10 @@
 """`GET /v1/models`: every name this client may route to, in OpenAI's list shape.
 
-A model appears (as `provider/model`) when it is enabled and serves a
-capability the client may call; then each fallback chain for such a
-capability, then `auto` and `auto:<task>`. `owned_by` says the provider, or
-`llm-caller` for the gateway's own names.
+A model appears (as `provider/model`) when it is enabled, still found by
+discovery, on an enabled provider, and serves a capability the client may
+call; then each fallback chain for such a capability, then `auto` and
+`auto:<task>`. `owned_by` says the provider, or `llm-caller` for the
+gateway's own names.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def routable_names(snapshot: Snapshot, capabilities: set[str]) -> list[dict[str,
     rows = [
         _row(f"{m.provider}/{m.model_id}", m.provider)
         for m in snapshot.models.values()
-        if m.enabled and m.capabilities & capabilities
+        if m.enabled and m.seen and m.capabilities & capabilities
         and snapshot.providers[m.provider].enabled
     ]  # fmt: skip
     rows += [
