@@ -131,3 +131,14 @@ def test_stream_must_be_a_boolean(api, provider) -> None:
     body = {"model": "auto", "messages": HI, "stream": "true"}
     response = api.post("/v1/chat/completions", json=body)
     assert response.status_code == 400 and response.json()["error"]["param"] == "stream"
+
+
+def test_the_record_takes_the_callers_request_id_and_tool(api, provider) -> None:
+    headers = {"x-client-request-id": "client-req-7", "x-llm-caller-tool": "notebook"}
+    response = api.post(
+        "/v1/chat/completions", json={"model": "auto", "messages": HI}, headers=headers
+    )
+    record = CallRecord.objects.get(trace_id=response.headers["x-request-id"])
+    assert (record.request_id, record.caller_tool, record.client_name) == (
+        "client-req-7", "notebook", "tests",
+    )  # fmt: skip
