@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.services import record_call
-from audit.types import CallOutcome, CallRecordData
+from audit.types import CallDoor, CallOutcome, CallRecordData
 from llmcaller.api.outputs import routing_json
 from llmcaller.errors import BadRequest, Forbidden, RateLimited, Unauthenticated, error_shape
 from providers.types import Usage
@@ -36,6 +36,7 @@ REDACTED = "[redacted]"
 @dataclass
 class CallLog:
     method: str
+    door: str = CallDoor.V1
     trace_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.perf_counter)
     started_at: datetime = field(default_factory=timezone.now)
@@ -123,6 +124,7 @@ class CallLog:
             http_status=status, latency_ms=self._ms(time.perf_counter()),
             ttft_ms=self._ms(self.first_token) if self.first_token else None,
             input_tokens=self.usage.input_tokens, output_tokens=self.usage.output_tokens,
+            usage_estimated=self.usage.estimated, door=self.door,
             config_hash=routing.get("configHash", ""),
             prompt_text=self._text(self.prompt) if self.keeps_content else None,
             response_text=self.output if self.keeps_content else None,

@@ -47,10 +47,13 @@ class ApiError(Exception):
     code = "CONFIG"
     status = 500
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, param: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+        self.param = param  # the request field at fault, when one is
 
 
 class BadRequest(ApiError):

@@ -38,8 +38,13 @@ def frame(payload: dict[str, Any]) -> bytes:
     return b"data: " + text.encode() + b"\n\n"
 
 
+def strip_control(text: str) -> str:
+    """`text` without control characters other than newline and tab."""
+    return _CONTROL.sub("", text)
+
+
 def delta_frames(text: str, chunk_size: int) -> list[bytes]:
-    clean = _CONTROL.sub("", text)
+    clean = strip_control(text)
     return [
         frame({"type": "delta", "delta": {"content": clean[start : start + chunk_size]}})
         for start in range(0, len(clean), chunk_size)

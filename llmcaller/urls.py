@@ -1,4 +1,4 @@
-"""URL map: the admin, liveness, the v1 API and its OpenAPI schema and docs.
+"""URL map: the admin, liveness, the v1 API, the OpenAI-compatible API, the schema and docs.
 
 The v1 paths are also `API_VIEWS`, the table `llmcaller.transport` serves them
 from without Django's request handler; the URL patterns keep them reversible
@@ -15,6 +15,10 @@ from llmcaller.api.chat import ChatStreamView, ChatView
 from llmcaller.api.embed import EmbedView
 from llmcaller.api.health import HealthView
 from llmcaller.api.models import ModelListView
+from llmcaller.api.openai_compat.chat_completions import ChatCompletionView
+from llmcaller.api.openai_compat.embeddings import EmbeddingsView
+from llmcaller.api.openai_compat.models import ModelsView
+from llmcaller.api.openai_compat.responses import ResponsesView
 from llmcaller.views import LivenessView
 
 admin.site.site_header = "LLM Caller"
@@ -28,6 +32,11 @@ api_patterns = [
     path("mcp/chatStream", ChatStreamView.as_view(), name="chat-stream"),
     path("mcp/embed", EmbedView.as_view(), name="embed"),
     path("mcp/models", ModelListView.as_view(), name="models"),
+    # The OpenAI-compatible door (llmcaller.api.openai_compat)
+    path("v1/chat/completions", ChatCompletionView.as_view(), name="openai-chat-completions"),
+    path("v1/embeddings", EmbeddingsView.as_view(), name="openai-embeddings"),
+    path("v1/models", ModelsView.as_view(), name="openai-models"),
+    path("v1/responses", ResponsesView.as_view(), name="openai-responses"),
 ]
 API_VIEWS = {f"/{pattern.pattern}": pattern.callback for pattern in api_patterns}
 

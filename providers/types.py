@@ -3,12 +3,16 @@
 Adapters take a `ProviderConfig` (resolved once from a `Provider` row, with its
 credential) and speak in `ChatRequest`/`ChatResult`, `EmbedRequest`/`EmbedResult`,
 stream events and `DiscoveredModel`s, whatever the upstream's own shapes are.
+Tool use travels in the OpenAI words (`Tool`, `ToolChoice`, `ToolCall`), which
+the Anthropic adapter maps to and from its own.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def read_credential(env_var: str) -> str:
@@ -29,9 +33,37 @@ class ProviderConfig:
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A function the model asks the caller to run; `arguments` is JSON text."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
 class ChatMessage:
-    role: str
+    role: str  # system, user, assistant, or tool (the answer to a tool call)
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()  # an assistant's calls
+    tool_call_id: str | None = None  # which call a tool message answers
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A function the model may call: its name, purpose and JSON Schema parameters."""
+
+    name: str
+    description: str = ""
+    parameters: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ToolChoice:
+    """`auto`, `none`, `required`, or `function` with the function's `name`."""
+
+    mode: str
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,12 +72,24 @@ class ChatRequest:
     messages: tuple[ChatMessage, ...]
     temperature: float | None = None
     max_tokens: int | None = None
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    # OpenAI's `response_format` (json_object or json_schema), passed on as given.
+    response_format: Mapping[str, Any] | None = None
+
+
+CHARS_PER_TOKEN = 4  # a usual average for English text; exact counts need the tokenizer
 
 
 @dataclass(frozen=True)
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
+    estimated: bool = False  # counted by the gateway because the upstream said nothing
+
+    @classmethod
+    def estimate(cls, input_chars: int, output_chars: int) -> Usage:
+        return cls(-(-input_chars // CHARS_PER_TOKEN), -(-output_chars // CHARS_PER_TOKEN), True)
 
 
 @dataclass(frozen=True)
@@ -53,13 +97,26 @@ class ChatResult:
     model: str
     message: ChatMessage
     usage: Usage
+    finish_reason: str = "stop"  # stop, length or tool_calls (OpenAI's words)
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """A piece of a tool call as it streams: its id and name come first, then
+    the arguments' JSON text in pieces; `index` says which call it belongs to."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
 
 
 @dataclass(frozen=True)
 class ChatDelta:
-    """A piece of an answer's text, as it arrives."""
+    """A piece of an answer's text (or of its tool calls), as it arrives."""
 
     content: str
+    tool_calls: tuple[ToolCallDelta, ...] = ()
 
 
 @dataclass(frozen=True)

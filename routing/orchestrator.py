@@ -113,11 +113,20 @@ async def _execute(
 
 
 async def stream_call(
-    *, request: RouteRequest, chat: ChatRequest, breaker: CircuitBreaker | None = None
+    *,
+    request: RouteRequest,
+    chat: ChatRequest,
+    breaker: CircuitBreaker | None = None,
+    started: Callable[[RouteStep, RoutingInfo], None] | None = None,
 ) -> AsyncIterator[ChatDelta | StreamCompleted]:
-    """Deltas, then one `StreamCompleted`; closing it closes the upstream stream."""
+    """Deltas, then one `StreamCompleted`; closing it closes the upstream stream.
+
+    `started` hears which step answered as soon as its first event arrived, for
+    a door that names the route before the answer (response headers)."""
     run = await _Run.start(request, breaker)
     (first, events), step = await run.walk(_stream_opener(chat))
+    if started is not None:
+        started(step, run.info())
     event = first
     async with aclosing(events):
         try:

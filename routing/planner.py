@@ -4,18 +4,22 @@ A pure function of the request, the compiled snapshot and the circuit states:
 the same inputs always give the same plan, and it reads no database, cache or
 clock. The first step comes from the first rule that yields a usable model:
 
-    1. caller override   the request pinned a provider and/or model; the pin
-                         then also limits every fallback
+    1. caller override   the request pinned a provider and/or model (the pin
+                         then also limits every fallback), or named a fallback
+                         chain (its first usable step; the chain follows)
     2. task preference   chat only: the request's task, else the classifier's
                          (`routing.classifier`), and that task's ordered list
     3. capability default  the capability's default model, then by score
                          (unscored = 0), ties in configuration order
 
-Then the capability's default fallback chain is appended (models already planned
+Then the capability's default fallback chain (or the one the caller named) is
+appended (models already planned
 are not repeated, but take the chain's rule for which failures move on). A model
 is skipped, with the reason recorded, when its provider or it is disabled,
 discovery no longer sees it, its provider's last probe failed or its circuit is
-open, it does not serve the capability, the request does not fit its context
+open, it does not serve the capability, it lacks a feature the request needs
+(tool use; `response_format`, which its provider's kind must take), the
+request does not fit its context
 (loaded context, else maximum), or it is not loaded and its provider does not
 load on demand.
 
@@ -35,7 +39,9 @@ from routing.types import (
     Candidate,
     ChainSpec,
     CircuitState,
+    Feature,
     ModelSpec,
+    ProviderSpec,
     RoutePlan,
     RouteRequest,
     RouteStep,
@@ -60,7 +66,7 @@ def plan_call(
             strategy = rule
             break
     steps = [primary] if primary else []
-    chain = snapshot.default_chains.get(request.capability)
+    chain = request.chain or snapshot.default_chains.get(request.capability)
     if chain is not None:
         steps = _adopt_move_on(steps, snapshot.chains[chain])
         steps += judge.chain_steps(snapshot.chains[chain], planned=steps)
@@ -100,6 +106,11 @@ def _task_of(request: RouteRequest) -> tuple[str | None, str | None, tuple[str, 
 def _rules(
     request: RouteRequest, snapshot: Snapshot, task: str | None
 ) -> Iterable[tuple[Strategy, Iterable[ModelSpec | tuple[str, str]]]]:
+    if request.chain:
+        steps = snapshot.chains[request.chain].steps
+        keys = [(step.provider, step.model_id) for step in steps]
+        yield Strategy.CALLER_OVERRIDE, [snapshot.models.get(key, key) for key in keys]
+        return
     if request.provider or request.model:
         yield Strategy.CALLER_OVERRIDE, _pinned(request, snapshot)
         return  # a pin is never overruled by preferences or defaults
@@ -193,6 +204,9 @@ class _Judge:
             return "provider's circuit is open"
         if self.request.capability not in model.capabilities:
             return f"does not serve {self.request.capability}"
+        missing = _missing_feature(self.request.needs, model, provider)
+        if missing is not None:
+            return f"does not serve {missing}"
         context = model.context_length
         if context is not None and self.tokens > context:
             return f"needs about {self.tokens} tokens; its context holds {context}"
@@ -202,3 +216,12 @@ class _Judge:
 
     def _skip(self, key: tuple[str, str], strategy: Strategy, score: int | None, why: str) -> None:
         self.considered.append(Candidate(key[0], key[1], strategy, score, why))
+
+
+def _missing_feature(needs: frozenset[str], model: ModelSpec, provider: ProviderSpec) -> str | None:
+    for feature in sorted(needs):
+        if feature == Feature.TOOLS and not model.tool_use:
+            return feature
+        if not provider.serves(feature):
+            return feature
+    return None

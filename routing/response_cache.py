@@ -1,6 +1,7 @@
 """An optional response cache for requests whose answer cannot vary.
 
-Only two kinds qualify: embeddings (deterministic) and chat at temperature 0.
+Only two kinds qualify: embeddings (deterministic) and chat at temperature 0
+without tools or a response format.
 The key is a sha256 over the request's canonical JSON (capability, messages or
 inputs, pins, task, maxTokens, dimensions) and the configuration hash, so a
 configuration change never serves an answer another route produced. Each key
@@ -35,6 +36,8 @@ def response_cache_key(
     """The cache key for this client's request, or None when it must not be cached."""
     if request.capability != Capability.EMBED and temperature != 0:
         return None  # sampling (or the upstream's default temperature) varies the answer
+    if request.needs:
+        return None  # tools and response formats are not part of the key
     payload = {
         "capability": request.capability,
         "messages": [[m.role, m.content] for m in request.messages],

@@ -119,13 +119,15 @@ async def acurrent_snapshot() -> Snapshot:
 
 def _provider(row: dict[str, Any], runtime: Runtime) -> ProviderSpec:
     kind = row["kind"]
-    loads = kind in ADAPTERS and adapter_class(kind).reports_load_state
+    adapter = adapter_class(kind) if kind in ADAPTERS else None
+    loads = adapter is not None and adapter.reports_load_state
+    formats = adapter is not None and adapter.serves_response_format
     return ProviderSpec(
         key=row["key"], name=row["name"], kind=kind, base_url=row["base_url"],
         timeout=row["timeout_seconds"], retry_attempts=row["retry_attempts"],
         enabled=row["enabled"], load_on_demand=row["load_on_demand"],
         reports_load_state=loads, health=runtime["health"].get(row["key"], "unknown"),
-        credential_env=row["credential_env"],
+        credential_env=row["credential_env"], serves_response_format=formats,
     )  # fmt: skip
 
 
@@ -147,7 +149,7 @@ def _models(config: dict[str, Any], runtime: Runtime) -> dict[tuple[str, str], M
             max_context_length=row["max_context_length"], loaded_context_length=loaded_ctx,
             scores=MappingProxyType(scores.get(key, {})),
             defaults=frozenset(defaults.get(key, ())), order=order,
-            description=row.get("description", ""),
+            description=row.get("description", ""), tool_use=row.get("tool_use", False),
         )  # fmt: skip
     return models
 

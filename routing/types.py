@@ -28,6 +28,13 @@ class Strategy(enum.StrEnum):
     FALLBACK = "fallback"
 
 
+class Feature(enum.StrEnum):
+    """What a chat request may need beyond text; a model that lacks it is skipped."""
+
+    TOOLS = "tools"  # the model is trained for tool use (discovered, or set by an admin)
+    RESPONSE_FORMAT = "responseFormat"  # the provider's kind takes `response_format`
+
+
 class CircuitState(enum.StrEnum):
     CLOSED = "closed"
     OPEN = "open"
@@ -51,6 +58,10 @@ class ProviderSpec:
     reports_load_state: bool
     health: str
     credential_env: str = ""
+    serves_response_format: bool = True  # from its adapter kind
+
+    def serves(self, feature: str) -> bool:
+        return feature != Feature.RESPONSE_FORMAT or self.serves_response_format
 
     def to_config(self) -> ProviderConfig:
         credential = read_credential(self.credential_env)
@@ -71,6 +82,7 @@ class ModelSpec:
     defaults: frozenset[str]
     order: int  # position in configuration order (provider key, model id): breaks ties
     description: str = ""
+    tool_use: bool = False
 
     @property
     def context_length(self) -> int | None:
@@ -133,6 +145,8 @@ class RouteRequest:
     provider: str | None = None  # pinned by the caller
     model: str | None = None  # pinned by the caller
     max_tokens: int | None = None
+    chain: str | None = None  # a fallback chain the caller named instead of a model
+    needs: frozenset[str] = frozenset()  # `Feature`s every planned model must have
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
 
 from audit.services import AuditWriteFailed
+from audit.types import CallDoor
 from llmcaller.api.fields import SharedFields
 from llmcaller.auth import CallerClient, authenticate
 from llmcaller.calls import CallLog
@@ -73,21 +74,30 @@ class EnvelopeInput(StrictSerializer):
 
 
 def validate(serializer_class: type[StrictSerializer], request: HttpRequest) -> dict[str, Any]:
+    return validate_data(serializer_class, load_body(request))
+
+
+def load_body(request: HttpRequest) -> Any:
+    """The request body's JSON (None when empty), or BadRequest."""
     try:
-        data = json.loads(request.body or b"null")
+        return json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("The request body is not valid JSON.") from None
     except RequestDataTooBig:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         raise BadRequest(f"The request body is larger than {limit} bytes.") from None
+
+
+def validate_data(serializer_class: type[StrictSerializer], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     if not serializer.is_valid():
-        raise BadRequest(_first_error(serializer.errors))
+        path, message = _first_error(serializer.errors)
+        raise BadRequest(f"{path}: {message}" if path else message, param=path or None)
     return serializer.validated_data
 
 
-def _first_error(errors: Any, path: str = "") -> str:
-    """`messages[0].role: "x" is not a valid choice.` from DRF's nested errors."""
+def _first_error(errors: Any, path: str = "") -> tuple[str, str]:
+    """(`messages[0].role`, `"x" is not a valid choice.`) from DRF's nested errors."""
     if isinstance(errors, dict):
         name, value = next(iter(errors.items()))
         if name == "non_field_errors":
@@ -98,10 +108,10 @@ def _first_error(errors: Any, path: str = "") -> str:
     if isinstance(errors, list) and errors and not isinstance(errors[0], str):
         index, value = next((i, e) for i, e in enumerate(errors) if e)
         return _first_error(value, f"{path}[{index}]")
-    message = errors[0] if isinstance(errors, list) else str(errors)
-    if path:
-        return f"{path}: {message}"
-    return "The request body must be a JSON object." if "Invalid data" in message else message
+    message = str(errors[0] if isinstance(errors, list) else errors)
+    if not path and "Invalid data" in message:
+        message = "The request body must be a JSON object."
+    return path, message
 
 
 def cache_policy(client: CallerClient) -> CachePolicy | None:
@@ -112,16 +122,20 @@ def cache_policy(client: CallerClient) -> CachePolicy | None:
 
 
 class ApiView(View):
-    """An async v1 endpoint: `handle` does the work; failures become error bodies."""
+    """An async v1 endpoint: `handle` does the work; failures become error bodies.
+
+    Another door (the OpenAI-compatible API) subclasses it with its own `door`
+    and `error_response`, and so shares the call log and record of each call."""
 
     api_method = ""
+    door = CallDoor.V1
 
     @classonlymethod
     def as_view(cls, **initkwargs: Any):
         return csrf_exempt(super().as_view(**initkwargs))
 
     async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        self.call = CallLog(self.api_method)
+        self.call = CallLog(self.api_method, door=self.door)
         try:
             response = await super().dispatch(request, *args, **kwargs)
         except asyncio.CancelledError:
@@ -130,17 +144,20 @@ class ApiView(View):
             self.call.outcome = "cancelled"
             await self.call.finish(CLIENT_CLOSED_REQUEST)
             raise
-        except Exception as exc:  # every failure answers in the v1 error shape
+        except Exception as exc:  # every failure answers in the door's error shape
             self.call.fail(exc)
-            response = error_response(exc, self.call.trace_id)
+            response = self.error_response(exc)
         if response.streaming:
             return response  # a stream finishes its call when it ends
         try:
             await self.call.finish(response.status_code)
         except AuditWriteFailed as exc:
             # No answer leaves without its record: the caller retries instead.
-            return error_response(exc, self.call.trace_id)
+            return self.error_response(exc)
         return response
+
+    def error_response(self, exc: BaseException) -> HttpResponseBase:
+        return error_response(exc, self.call.trace_id)
 
     async def admit(
         self, request: HttpRequest, serializer_class: type[StrictSerializer] | None

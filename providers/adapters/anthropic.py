@@ -1,10 +1,12 @@
 """The Anthropic Messages API.
 
-It differs from the OpenAI shape the base flow speaks in four ways, each a hook
+It differs from the OpenAI shape the base flow speaks in five ways, each a hook
 here: the key travels in `x-api-key` beside a pinned `anthropic-version`; system
 prompts are a top-level `system` field, not messages; `max_tokens` is required;
-and a stream is a sequence of typed events (message_start … message_stop)
-rather than chunks and `[DONE]`. Anthropic has no embeddings endpoint.
+a stream is a sequence of typed events (message_start … message_stop) rather
+than chunks and `[DONE]`; and tool use has its own blocks
+(`providers.adapters.anthropic_tools` maps them). Anthropic has no embeddings
+endpoint and no `response_format`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,12 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from providers.adapters.anthropic_tools import (
+    anthropic_messages,
+    finish_reason,
+    tool_calls_of,
+    tool_fields,
+)
 from providers.adapters.base import ProviderAdapter, StreamEvent, StreamState
 from providers.errors import UpstreamError, UpstreamRateLimited, UpstreamTemporary
 from providers.types import (
@@ -23,6 +31,7 @@ from providers.types import (
     DiscoveredModel,
     EmbedRequest,
     EmbedResult,
+    ToolCallDelta,
     Usage,
 )
 
@@ -42,6 +51,7 @@ _STREAM_ERRORS: dict[str, tuple[type[UpstreamError], str]] = {
 
 
 class AnthropicAdapter(ProviderAdapter):
+    serves_response_format = False  # the Messages API has no `response_format`
     chat_path = "/v1/messages"
     # One page of up to 1000 (the documented maximum) instead of following
     # `has_more` cursors: an account lists a few dozen models at most.
@@ -58,11 +68,8 @@ class AnthropicAdapter(ProviderAdapter):
         payload: dict[str, Any] = {
             "model": request.model,
             "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
-            "messages": [
-                {"role": m.role, "content": m.content}
-                for m in request.messages
-                if m.role != "system"
-            ],
+            "messages": anthropic_messages(request.messages),
+            **tool_fields(request),
         }
         if system:
             payload["system"] = "\n\n".join(system)
@@ -74,10 +81,13 @@ class AnthropicAdapter(ProviderAdapter):
         return payload
 
     def parse_chat_response(self, data: dict[str, Any], request: ChatRequest) -> ChatResult:
+        content = data["content"]
+        calls = tool_calls_of(content)
         return ChatResult(
             model=data.get("model") or request.model,
-            message=ChatMessage(role="assistant", content=_text_blocks(data["content"])),
+            message=ChatMessage("assistant", _text_blocks(content), tool_calls=calls),
             usage=_usage(data.get("usage")),
+            finish_reason=finish_reason(data.get("stop_reason")),
         )
 
     def parse_stream_chunk(self, data: str, state: StreamState) -> Iterable[StreamEvent]:
@@ -100,6 +110,7 @@ class AnthropicAdapter(ProviderAdapter):
                     description=str(row.get("display_name") or ""),
                     publisher="Anthropic",
                     vision=vision,
+                    tool_use=True,  # every model the Messages API serves takes tools
                 )
             )
         return models
@@ -124,14 +135,24 @@ class AnthropicAdapter(ProviderAdapter):
 
     def _on_block_start(self, event: dict[str, Any], state: StreamState) -> list[StreamEvent]:
         block = event["content_block"]
+        if block.get("type") == "tool_use":
+            index = state.call_index(event["index"])
+            piece = ToolCallDelta(index, id=str(block["id"]), name=str(block["name"]))
+            return _tool_delta(state, piece)
         return _delta(state, block.get("text")) if block.get("type") == "text" else []
 
     def _on_block_delta(self, event: dict[str, Any], state: StreamState) -> list[StreamEvent]:
         delta = event["delta"]
-        # input_json_delta, thinking_delta and the like are not answer text.
+        if delta.get("type") == "input_json_delta":
+            piece = ToolCallDelta(state.call_index(event["index"]), arguments=delta["partial_json"])
+            return _tool_delta(state, piece)
+        # thinking_delta and the like are not answer text.
         return _delta(state, delta.get("text")) if delta.get("type") == "text_delta" else []
 
     def _on_message_delta(self, event: dict[str, Any], state: StreamState) -> list[StreamEvent]:
+        stop_reason = (event.get("delta") or {}).get("stop_reason")
+        if stop_reason is not None:
+            state.finish_reason = finish_reason(stop_reason)
         # The output count here is cumulative for the whole message so far.
         output = _usage(event.get("usage")).output_tokens
         state.usage = Usage(input_tokens=state.usage.input_tokens, output_tokens=output)
@@ -152,6 +173,11 @@ def _delta(state: StreamState, text: Any) -> list[StreamEvent]:
         return []
     state.parts.append(text)
     return [ChatDelta(text)]
+
+
+def _tool_delta(state: StreamState, piece: ToolCallDelta) -> list[StreamEvent]:
+    state.add_tool_calls((piece,))
+    return [ChatDelta("", (piece,))]
 
 
 def _text_blocks(content: list[dict[str, Any]]) -> str:

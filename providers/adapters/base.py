@@ -17,6 +17,13 @@ from typing import Any, TypeVar
 
 import httpx
 
+from providers.adapters.openai_wire import (
+    finish_reason,
+    message_json,
+    parse_tool_call_deltas,
+    parse_tool_calls,
+    tool_fields,
+)
 from providers.errors import (
     UnsupportedCapability,
     UpstreamAuthRejected,
@@ -37,6 +44,8 @@ from providers.types import (
     EmbedRequest,
     EmbedResult,
     ProviderConfig,
+    ToolCall,
+    ToolCallDelta,
     Usage,
 )
 
@@ -52,19 +61,34 @@ class StreamState:
         self.parts: list[str] = []
         self.usage = Usage()
         self.finished = False
+        self.finish_reason = "stop"
+        self.calls: dict[int, list[str]] = {}  # index -> [id, name, arguments so far]
+        self._call_keys: dict[Any, int] = {}
+
+    def call_index(self, key: Any) -> int:
+        """The tool call index for an upstream's own key for it (Anthropic's block
+        index), numbered from 0 in order of arrival as OpenAI numbers them."""
+        return self._call_keys.setdefault(key, len(self._call_keys))
+
+    def add_tool_calls(self, pieces: tuple[ToolCallDelta, ...]) -> None:
+        for piece in pieces:
+            call = self.calls.setdefault(piece.index, ["", "", ""])
+            call[0] = piece.id or call[0]
+            call[1] = piece.name or call[1]
+            call[2] += piece.arguments
 
     def result(self) -> ChatResult:
-        return ChatResult(
-            model=self.model,
-            message=ChatMessage(role="assistant", content="".join(self.parts)),
-            usage=self.usage,
-        )
+        calls = tuple(ToolCall(*self.calls[index]) for index in sorted(self.calls))
+        message = ChatMessage(role="assistant", content="".join(self.parts), tool_calls=calls)
+        return ChatResult(self.model, message, self.usage, self.finish_reason)
 
 
 class ProviderAdapter:
     # Whether discovery learns which models are loaded (local runtimes). Routing
     # only holds an unloaded model back for kinds that report it.
     reports_load_state = False
+    # Whether the kind takes OpenAI's `response_format` (routing skips it otherwise).
+    serves_response_format = True
     chat_path = "/v1/chat/completions"
     embed_path = "/v1/embeddings"
     models_path = "/v1/models"
@@ -93,6 +117,8 @@ class ProviderAdapter:
                     break
         if not state.finished:
             raise UpstreamTemporary(f"{self.config.key} ended the stream before it was complete")
+        if state.usage == Usage():  # some servers never send a usage chunk
+            state.usage = _estimated_usage(request, state)
         yield ChatDone(state.result())
 
     async def embed(self, request: EmbedRequest) -> EmbedResult:
@@ -117,8 +143,9 @@ class ProviderAdapter:
     def build_chat_payload(self, request: ChatRequest, *, stream: bool = False) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "model": request.model,
-            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+            "messages": [message_json(m) for m in request.messages],
             "stream": stream,
+            **tool_fields(request),
         }
         if request.temperature is not None:
             payload["temperature"] = request.temperature
@@ -129,11 +156,14 @@ class ProviderAdapter:
         return payload
 
     def parse_chat_response(self, data: dict[str, Any], request: ChatRequest) -> ChatResult:
-        message = data["choices"][0]["message"]
+        choice = data["choices"][0]
+        message = choice["message"]
+        calls = parse_tool_calls(message)
         return ChatResult(
             model=data.get("model") or request.model,
-            message=ChatMessage(role="assistant", content=_text(message.get("content"))),
+            message=ChatMessage("assistant", _text(message.get("content")), tool_calls=calls),
             usage=_openai_usage(data.get("usage")),
+            finish_reason=finish_reason(choice.get("finish_reason")),
         )
 
     def parse_stream_chunk(self, data: str, state: StreamState) -> Iterable[StreamEvent]:
@@ -147,10 +177,15 @@ class ProviderAdapter:
             state.usage = _openai_usage(chunk["usage"])
         events = []
         for choice in chunk.get("choices") or []:
-            content = (choice.get("delta") or {}).get("content")
-            if isinstance(content, str) and content:
-                state.parts.append(content)
-                events.append(ChatDelta(content))
+            delta = choice.get("delta") or {}
+            content = delta.get("content")
+            text = content if isinstance(content, str) else ""
+            calls = parse_tool_call_deltas(delta)
+            state.finish_reason = finish_reason(choice.get("finish_reason"), state.finish_reason)
+            if text or calls:
+                state.parts.append(text)
+                state.add_tool_calls(calls)
+                events.append(ChatDelta(text, calls))
         return events
 
     def build_embed_payload(self, request: EmbedRequest) -> dict[str, Any]:
@@ -286,6 +321,12 @@ def parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _estimated_usage(request: ChatRequest, state: StreamState) -> Usage:
+    prompt = sum(len(m.content) for m in request.messages)
+    answer = sum(map(len, state.parts)) + sum(len(c[2]) for c in state.calls.values())
+    return Usage.estimate(prompt, answer)
 
 
 def _openai_usage(usage: dict[str, Any] | None) -> Usage:

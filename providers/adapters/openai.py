@@ -22,5 +22,7 @@ class OpenAIAdapter(ProviderAdapter):
                     DiscoveredModel(model_id=model_id, kind="embeddings", capabilities=("embed",))
                 )
             elif model_id.startswith(_CHAT_PREFIXES):
-                models.append(DiscoveredModel(model_id=model_id, publisher=row.get("owned_by", "")))
+                # OpenAI's chat models all take tools (function calling).
+                publisher = row.get("owned_by", "")
+                models.append(DiscoveredModel(model_id, publisher=publisher, tool_use=True))
         return models

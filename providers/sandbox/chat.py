@@ -2,8 +2,11 @@
 
 A call's reply is "Sandbox reply to: <last user text>", its token counts are
 word counts, and a stream sends the reply one word per chunk, then a chunk with
-the finish reason and, when asked, a usage chunk with no choices. Equal request
-bodies get equal answers, ids included, so tests can compare them whole.
+the finish reason and, when asked, a usage chunk with no choices (unless the
+`omit_stream_usage` switch says to behave like a server that never sends one).
+A request offering tools gets a tool call instead (`providers.sandbox.tools`).
+Equal request bodies get equal answers, ids included, so tests can compare them
+whole.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 
 from providers.sandbox.catalogue import MODELS
 from providers.sandbox.errors import bad_request, model_not_found
+from providers.sandbox.tools import SandboxToolCall, choose_tool_call, tool_result_text
 
 _ROLES = {"system", "user", "assistant", "tool", "developer"}
 
@@ -29,9 +33,11 @@ class ChatCall:
     finish_reason: str
     stream: bool
     include_usage: bool
+    tool_call: SandboxToolCall | None = None
 
     def usage(self) -> dict[str, int]:
-        completion = len(self.words)
+        words = self.tool_call.arguments.split() if self.tool_call else self.words
+        completion = len(words)
         return {
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": completion,
@@ -44,8 +50,13 @@ def parse_chat(data: Any, raw: bytes) -> ChatCall:
         raise bad_request("The request body must be a JSON object.")
     model = _model(data.get("model"))
     texts = _message_texts(data.get("messages"))
-    words = _reply(texts).split(" ")
-    finish = "stop"
+    tool_call = choose_tool_call(data, _last_user_text(texts))
+    tool_result = tool_result_text(data)
+    if tool_result is not None:
+        words = ("Sandbox reply to tool result: " + " ".join(tool_result.split())).split(" ")
+    else:
+        words = [] if tool_call else _reply(texts).split(" ")
+    finish = "tool_calls" if tool_call else "stop"
     limit = data.get("max_tokens")
     if limit is not None and limit != -1:  # LM Studio takes -1 as "no limit"
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
@@ -66,6 +77,7 @@ def parse_chat(data: Any, raw: bytes) -> ChatCall:
         finish_reason=finish,
         stream=stream,
         include_usage=options.get("include_usage") is True,
+        tool_call=tool_call,
     )
 
 
@@ -80,7 +92,7 @@ def chat_completion(call: ChatCall, created: int) -> dict[str, Any]:
                 "index": 0,
                 "logprobs": None,
                 "finish_reason": call.finish_reason,
-                "message": {"role": "assistant", "content": " ".join(call.words)},
+                "message": _message(call),
             }
         ],
         "usage": call.usage(),
@@ -88,15 +100,25 @@ def chat_completion(call: ChatCall, created: int) -> dict[str, Any]:
     }
 
 
-def stream_chunks(call: ChatCall, created: int) -> list[dict[str, Any]]:
+def _message(call: ChatCall) -> dict[str, Any]:
+    if call.tool_call is None:
+        return {"role": "assistant", "content": " ".join(call.words)}
+    return {"role": "assistant", "content": None, "tool_calls": [call.tool_call.as_message()]}
+
+
+def stream_chunks(
+    call: ChatCall, created: int, *, omit_usage: bool = False
+) -> list[dict[str, Any]]:
     """Every chunk of the stream, `[DONE]` excepted."""
     deltas: list[dict[str, Any]] = [
         {"role": "assistant", "content": word} if i == 0 else {"content": " " + word}
         for i, word in enumerate(call.words)
     ]
+    if call.tool_call is not None:
+        deltas = call.tool_call.stream_deltas()
     chunks = [_chunk(call, created, [_choice(delta, None)]) for delta in deltas]
     chunks.append(_chunk(call, created, [_choice({}, call.finish_reason)]))
-    if call.include_usage:
+    if call.include_usage and not omit_usage:
         chunks.append(_chunk(call, created, [], usage=call.usage()))
     return chunks
 
@@ -150,8 +172,11 @@ def _text(content: Any) -> str:
     raise bad_request("Message content must be text or an array of parts.", "messages")
 
 
+def _last_user_text(texts: list[tuple[str, str]]) -> str:
+    return next((text for role, text in reversed(texts) if role == "user"), "")
+
+
 def _reply(texts: list[tuple[str, str]]) -> str:
     # Collapsing whitespace keeps the reply a sequence of single-space words,
     # which is what lets a stream's chunks join back into the exact reply.
-    last_user = next((text for role, text in reversed(texts) if role == "user"), "")
-    return "Sandbox reply to: " + (" ".join(last_user.split()) or "(nothing)")
+    return "Sandbox reply to: " + (" ".join(_last_user_text(texts).split()) or "(nothing)")

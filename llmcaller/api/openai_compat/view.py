@@ -1,0 +1,130 @@
+"""What every OpenAI-compatible view shares: the door, admission, the headers.
+
+`OpenAIView` is the v1 `ApiView` (one call log, one call record, the same
+failure handling) with the OpenAI door's differences: errors in OpenAI's
+shape, no v1 envelope (the request id is the caller's `X-Client-Request-Id`
+when it sends one, the calling tool the client's own id unless
+`x-llm-caller-tool` names it), an `x-request-id` on every answer (the call's
+trace id, which its call record carries), and the route that served the call
+in `x-llmcaller-*` headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
+
+from audit.types import CallDoor
+from llmcaller.api.base import ApiView, StrictSerializer, load_body, validate_data
+from llmcaller.api.openai_compat.errors import openai_error_response
+from llmcaller.auth import CallerClient, authenticate
+from llmcaller.calls import CallLog
+from llmcaller.errors import ApiError
+from llmcaller.limits import StreamSlot, acquire_stream_slot, check_budget, check_rate
+from providers.types import ChatRequest
+from routing.orchestrator import stream_call
+from routing.types import RouteRequest, RouteStep, RoutingInfo
+
+ROUTE_HEADERS = ("provider", "model", "strategy", "config-hash")
+
+
+def route_headers(provider: str, model: str, routing: RoutingInfo) -> dict[str, str]:
+    """The route that served a call, as response headers OpenAI clients can read."""
+    values = (provider, model, routing.strategy, routing.plan.config_hash)
+    return {f"x-llmcaller-{name}": value for name, value in zip(ROUTE_HEADERS, values, strict=True)}
+
+
+class OpenAIView(ApiView):
+    door = CallDoor.OPENAI
+
+    async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = await super().dispatch(request, *args, **kwargs)
+        response["x-request-id"] = self.call.trace_id
+        return response
+
+    def error_response(self, exc: BaseException) -> HttpResponseBase:
+        return openai_error_response(exc)
+
+    async def admit_call(self, request: HttpRequest, method: str) -> CallerClient:
+        """Authenticate for `method` and count the call against the client's limits."""
+        self.call.method = method
+        client = await authenticate(request, method=method)
+        self.call.admitted(client)
+        self.call.request_id = request.headers.get("x-client-request-id") or self.call.trace_id
+        self.call.caller_tool = request.headers.get("x-llm-caller-tool") or client.tool_id
+        check_rate(client)
+        if client.has_budget:
+            await check_budget(client)
+        return client
+
+
+def read_body(request: HttpRequest) -> tuple[Any, ApiError | None]:
+    """The body's JSON, or the refusal to raise once the caller is authenticated
+    (an unknown caller learns nothing about its body's faults)."""
+    try:
+        return load_body(request), None
+    except ApiError as exc:
+        return None, exc
+
+
+def checked(
+    serializer_class: type[StrictSerializer], data: Any, problem: ApiError | None
+) -> dict[str, Any]:
+    if problem is not None:
+        raise problem
+    return validate_data(serializer_class, data)
+
+
+@dataclass(frozen=True)
+class OpenedStream:
+    """A routed stream whose first event has arrived, and who is serving it."""
+
+    first: object
+    events: AsyncIterator[object]
+    step: RouteStep
+    routing: RoutingInfo
+    slot: StreamSlot
+
+
+async def open_stream(client: CallerClient, route: RouteRequest, chat: ChatRequest) -> OpenedStream:
+    """Take a stream slot and wait for the first event: until then, retries and
+    fallbacks run as for a plain call, and a failure keeps its HTTP status."""
+    slot = acquire_stream_slot(client)
+    served: list[tuple[RouteStep, RoutingInfo]] = []
+    events = stream_call(
+        request=route, chat=chat, started=lambda step, info: served.append((step, info))
+    )
+    try:
+        first = await anext(events)
+    except BaseException:
+        slot.release()
+        raise
+    step, routing = served[0]
+    return OpenedStream(first, events, step, routing, slot)
+
+
+def stream_response(
+    lines: AsyncIterator[bytes], opened: OpenedStream, call: CallLog
+) -> StreamingHttpResponse:
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    headers |= route_headers(opened.step.provider, opened.step.model, opened.routing)
+    body = _finish_stream(lines, opened, call)
+    return StreamingHttpResponse(body, content_type="text/event-stream", headers=headers)
+
+
+async def _finish_stream(
+    lines: AsyncIterator[bytes], opened: OpenedStream, call: CallLog
+) -> AsyncIterator[bytes]:
+    """`lines` as they come (they record the call before their last line); a
+    client gone mid-stream is recorded here, and the stream slot given back."""
+    try:
+        async with aclosing(opened.events), aclosing(lines):
+            async for line in lines:
+                yield line
+    finally:
+        opened.slot.release()
+        await call.end_stream()
