@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.services import record_call
-from audit.types import CallOutcome, CallRecordData
+from audit.types import CallDoor, CallOutcome, CallRecordData
 from llmcaller.api.outputs import routing_json
 from llmcaller.errors import BadRequest, Forbidden, RateLimited, Unauthenticated, error_shape
 from providers.types import Usage
@@ -36,6 +36,7 @@ REDACTED = "[redacted]"
 @dataclass
 class CallLog:
     method: str
+    door: str = CallDoor.V1
     trace_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.perf_counter)
     started_at: datetime = field(default_factory=timezone.now)
@@ -115,7 +116,7 @@ class CallLog:
         if self.method == "chatStream":
             routing["streamedChars"] = self.output_chars  # a partial answer's length too
         return CallRecordData(
-            request_id=self.request_id, trace_id=self.trace_id, method=self.method,
+            request_id=self.request_id, trace_id=self.trace_id, method=self.method, door=self.door,
             outcome=self._outcome(), started_at=self.started_at, client_id=self.client_id,
             client_name=self.client, caller_tool=self.caller_tool, provider=self.provider,
             model=self.model, strategy=routing.get("strategy", ""), routing=routing,
