@@ -310,3 +310,19 @@ LLMCALLER_STREAM_SLOT_TTL = _positive(
 )
 # Prompts and answers appear in the call log only when this is on.
 LLMCALLER_LOG_PROMPTS = env.bool("LLMCALLER_LOG_PROMPTS", default=False)
+
+# --- MCP server (/mcp) ------------------------------------------------------------
+
+# DNS-rebinding protection of the MCP door: the Host and Origin headers a request
+# to /mcp may carry ("name:*" allows any port). It cannot be turned off; a
+# deployment names its public host here, e.g. llm.example.org,llm.example.org:*
+LLMCALLER_MCP_ALLOWED_HOSTS = env.list(
+    "LLMCALLER_MCP_ALLOWED_HOSTS",
+    default=["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"],
+)
+LLMCALLER_MCP_ALLOWED_ORIGINS = env.list(
+    "LLMCALLER_MCP_ALLOWED_ORIGINS",
+    default=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+)
+if not LLMCALLER_MCP_ALLOWED_HOSTS:
+    raise ImproperlyConfigured("LLMCALLER_MCP_ALLOWED_HOSTS must name at least one host.")
