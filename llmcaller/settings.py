@@ -262,8 +262,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Every endpoint but liveness needs a credential: the schema and the docs
-    # are for staff signed in to the admin (session or basic auth).
+    # Every endpoint but liveness needs a credential: the docs are for staff
+    # signed in to the admin (session or basic auth); the schema itself takes a
+    # client token as well (llmcaller.api.schema.SchemaView).
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
     "SERVE_AUTHENTICATION": [
         "rest_framework.authentication.SessionAuthentication",
