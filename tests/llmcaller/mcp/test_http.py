@@ -144,15 +144,22 @@ def test_a_request_without_a_valid_token_is_refused_before_the_sdk(workers: list
         assert response.json()["error"]["data"] == {"error": "UNAUTHENTICATED"}
 
 
-def test_a_foreign_host_header_is_refused_dns_rebinding(deployment: Deployment, workers):
-    headers = {
+def test_a_foreign_host_or_origin_is_refused_dns_rebinding_protection(deployment, workers):
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    base = {
         "accept": "application/json, text/event-stream",
         "authorization": f"Bearer {deployment.token}",
-        "host": "attacker.example",
+        "mcp-protocol-version": "2025-11-25",
     }
-    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
-    response = httpx.post(f"{workers[0]}/mcp", json=body, headers=headers, timeout=10)
-    assert response.status_code in (403, 421)
+    refused = {
+        421: {**base, "host": "attacker.example"},
+        403: {**base, "origin": "http://attacker.example"},
+    }
+    for status, headers in refused.items():
+        response = httpx.post(f"{workers[0]}/mcp", json=body, headers=headers, timeout=10)
+        assert response.status_code == status
+    allowed = {**base, "origin": "http://localhost:4037"}
+    assert httpx.post(f"{workers[0]}/mcp", json=body, headers=allowed).status_code == 200
 
 
 def test_the_v1_paths_under_mcp_are_still_the_v1_api(deployment: Deployment, workers):
