@@ -83,7 +83,7 @@ def workers(deployment: Deployment) -> Iterator[list[str]]:
             process.wait(timeout=20)
 
 
-def _wait_until_up(url: str, seconds: float = 30.0) -> None:
+def _wait_until_up(url: str, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
