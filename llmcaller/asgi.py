@@ -3,14 +3,16 @@
 The v1 paths are served by `llmcaller.transport` straight from the socket to
 their views; every other path goes to Django's handler, static files (the
 admin's CSS and JS) first. Django ignores ASGI lifespan events, so this module
-answers them: it opens the shared upstream client at startup and, at shutdown,
-writes the call records still queued and closes the client.
+answers them: it opens the shared upstream client and runs the MCP server's
+session manager from startup; at shutdown it stops the manager, writes the call
+records still queued and closes the client.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+from contextlib import AsyncExitStack
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "llmcaller.settings")
 
@@ -22,11 +24,15 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from audit.services import flush_pending  # noqa: E402
+from llmcaller.mcp import http as mcp_http  # noqa: E402
 from llmcaller.transport import ApiTransport  # noqa: E402
 from llmcaller.urls import API_VIEWS  # noqa: E402
 from providers.http import close_shared_client, open_shared_client  # noqa: E402
 
-_http = ApiTransport(API_VIEWS, site=ASGIStaticFilesHandler(ASGIHandler()))
+_mcp = mcp_http.McpHttpDoor()
+_http = ApiTransport(
+    API_VIEWS, site=ASGIStaticFilesHandler(ASGIHandler()), apps={mcp_http.PATH: _mcp}
+)
 
 
 async def application(scope, receive, send) -> None:
@@ -37,16 +43,19 @@ async def application(scope, receive, send) -> None:
 
 
 async def _lifespan(receive, send) -> None:
+    running = AsyncExitStack()  # what runs from startup to shutdown
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await open_shared_client()
+            await running.enter_async_context(_mcp.running())  # the MCP session manager
             # Everything loaded so far (Django, the apps, the URL map) lives as
             # long as the worker: keeping it out of the collector's full passes
             # took the longest pause per call from ~50 ms to ~15 ms in the bench.
             gc.freeze()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
+            await running.aclose()
             await flush_pending()  # call records still queued on this loop
             await close_shared_client()
             gc.unfreeze()  # a server run inside another process (the tests) hands it back

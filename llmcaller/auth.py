@@ -4,6 +4,9 @@
     no token, unknown, expired or revoked, client off  → 401 UNAUTHENTICATED
     method not in the client's allow-list              → 403 FORBIDDEN
 
+`authenticate` checks all three; `identify` the first two, for a door (MCP)
+that learns the method only later, from the message it carries.
+
 X-Forwarded-For is believed only from peers in `LLMCALLER_TRUSTED_PROXIES`.
 A token's lookup (hash → client) is cached for `LLMCALLER_TOKEN_CACHE_SECONDS`,
 misses included, and `last_used_at` is written at most once a minute. The cache
@@ -75,6 +78,14 @@ class _TokenRecord:
 
 
 async def authenticate(request: HttpRequest, *, method: str) -> CallerClient:
+    client = await identify(request)
+    if method not in client.methods:
+        raise Forbidden(f"This client may not call {method}.")
+    return client
+
+
+async def identify(request: HttpRequest) -> CallerClient:
+    """The caller's client, whatever it may call (a door that checks methods later)."""
     check_caller_address(request)
     raw = presented_token(request)
     token_hash = hash_token(raw) if raw else ""
@@ -84,8 +95,6 @@ async def authenticate(request: HttpRequest, *, method: str) -> CallerClient:
         _count_failure(raw, reason, record.client.tool_id if record else "", request)
         raise Unauthenticated("A valid client token is required.")
     await _touch(token_hash, record.token_id)
-    if method not in record.client.methods:
-        raise Forbidden(f"This client may not call {method}.")
     return record.client
 
 

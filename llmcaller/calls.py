@@ -116,7 +116,7 @@ class CallLog:
         if self.method == "chatStream":
             routing["streamedChars"] = self.output_chars  # a partial answer's length too
         return CallRecordData(
-            request_id=self.request_id, trace_id=self.trace_id, method=self.method,
+            request_id=self.request_id, trace_id=self.trace_id, method=self.method, door=self.door,
             outcome=self._outcome(), started_at=self.started_at, client_id=self.client_id,
             client_name=self.client, caller_tool=self.caller_tool, provider=self.provider,
             model=self.model, strategy=routing.get("strategy", ""), routing=routing,
@@ -124,7 +124,7 @@ class CallLog:
             http_status=status, latency_ms=self._ms(time.perf_counter()),
             ttft_ms=self._ms(self.first_token) if self.first_token else None,
             input_tokens=self.usage.input_tokens, output_tokens=self.usage.output_tokens,
-            usage_estimated=self.usage.estimated, door=self.door,
+            usage_estimated=self.usage.estimated,
             config_hash=routing.get("configHash", ""),
             prompt_text=self._text(self.prompt) if self.keeps_content else None,
             response_text=self.output if self.keeps_content else None,

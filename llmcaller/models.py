@@ -18,6 +18,7 @@ class ApiMethod(models.TextChoices):
     EMBED = "embed", "embeddings"
     MODELS = "models", "list models"
     GET_HEALTH = "getHealth", "health"
+    EXPLAIN_ROUTE = "explainRoute", "explain a route (MCP)"
 
 
 tool_id_format = RegexValidator(

@@ -262,8 +262,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Every endpoint but liveness needs a credential: the schema and the docs
-    # are for staff signed in to the admin (session or basic auth).
+    # Every endpoint but liveness needs a credential: the docs are for staff
+    # signed in to the admin (session or basic auth); the schema itself takes a
+    # client token as well (llmcaller.api.schema.SchemaView).
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
     "SERVE_AUTHENTICATION": [
         "rest_framework.authentication.SessionAuthentication",
@@ -310,3 +311,19 @@ LLMCALLER_STREAM_SLOT_TTL = _positive(
 )
 # Prompts and answers appear in the call log only when this is on.
 LLMCALLER_LOG_PROMPTS = env.bool("LLMCALLER_LOG_PROMPTS", default=False)
+
+# --- MCP server (/mcp) ------------------------------------------------------------
+
+# DNS-rebinding protection of the MCP door: the Host and Origin headers a request
+# to /mcp may carry ("name:*" allows any port). It cannot be turned off; a
+# deployment names its public host here, e.g. llm.example.org,llm.example.org:*
+LLMCALLER_MCP_ALLOWED_HOSTS = env.list(
+    "LLMCALLER_MCP_ALLOWED_HOSTS",
+    default=["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"],
+)
+LLMCALLER_MCP_ALLOWED_ORIGINS = env.list(
+    "LLMCALLER_MCP_ALLOWED_ORIGINS",
+    default=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+)
+if not LLMCALLER_MCP_ALLOWED_HOSTS:
+    raise ImproperlyConfigured("LLMCALLER_MCP_ALLOWED_HOSTS must name at least one host.")

@@ -6,7 +6,8 @@ and `request_finished` (whose database receiver runs on a worker thread: two
 thread hops), resolves the URL, runs the middleware chain, and starts two tasks.
 The v1 views need none of it: they read no session, cookie or CSRF token (their
 own client tokens authenticate) and they are async. So the paths in
-`llmcaller.urls.API_VIEWS` are served here, and every other path (the admin,
+`llmcaller.urls.API_VIEWS` are served here (and `/mcp`, an ASGI app of
+its own: `llmcaller.mcp.http`), and every other path (the admin,
 the schema and docs, static files) goes to Django.
 
 What this keeps of Django's handler:
@@ -40,19 +41,32 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 View = Callable[[ASGIRequest], Awaitable[HttpResponseBase]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CONNECTION_CHECK_INTERVAL = 1.0
 
 
 class ApiTransport:
-    """Serve `views` (path → async view) directly; hand every other request to `site`."""
+    """Serve `views` (path → async view) directly, and `apps` (path → ASGI app, such
+    as the MCP server's); hand every other request to `site`."""
 
-    def __init__(self, views: dict[str, View], site: Callable[..., Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        views: dict[str, View],
+        site: Callable[..., Awaitable[None]],
+        apps: dict[str, App] | None = None,
+    ) -> None:
         self.views = views
         self.site = site
+        self.apps = apps or {}
         self._connections_checked = time.monotonic()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        app = self.apps.get(scope["path"]) if scope["type"] == "http" else None
+        if app is not None:
+            await app(scope, receive, send)
+            await self._check_connections()  # its tools use the same sync thread
+            return
         view = self.views.get(scope["path"]) if scope["type"] == "http" else None
         if view is None:
             await self.site(scope, receive, send)

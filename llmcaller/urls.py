@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from llmcaller.api.chat import ChatStreamView, ChatView
 from llmcaller.api.embed import EmbedView
@@ -19,6 +19,7 @@ from llmcaller.api.openai_compat.chat_completions import ChatCompletionView
 from llmcaller.api.openai_compat.embeddings import EmbeddingsView
 from llmcaller.api.openai_compat.models import ModelsView
 from llmcaller.api.openai_compat.responses import ResponsesView
+from llmcaller.api.schema import SchemaView
 from llmcaller.views import LivenessView
 
 admin.site.site_header = "LLM Caller"
@@ -43,7 +44,8 @@ API_VIEWS = {f"/{pattern.pattern}": pattern.callback for pattern in api_patterns
 urlpatterns = [
     path("admin/", admin.site.urls),
     *api_patterns,
-    # The async views are described by schema-only DRF views (llmcaller.api.schema).
-    path("api/schema/", SpectacularAPIView.as_view(urlconf="llmcaller.api.schema"), name="schema"),
+    # The async views are described by schema-only DRF views (llmcaller.api.schema);
+    # any client token may read the schema, the docs are for staff.
+    path("api/schema/", SchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -14,7 +14,7 @@ from providers.types import ChatMessage
 from routing.breaker import CircuitBreaker
 from routing.models import Task
 from routing.planner import plan_call
-from routing.snapshot import current_snapshot
+from routing.snapshot import acurrent_snapshot, current_snapshot
 from routing.types import RoutePlan, RouteRequest
 
 
@@ -58,5 +58,12 @@ class RoutingPreviewView(TemplateView):
 
 def preview_plan(request: RouteRequest) -> RoutePlan:
     snapshot = current_snapshot()
+    states = CircuitBreaker().states(snapshot.providers)
+    return plan_call(request, snapshot, states)
+
+
+async def apreview_plan(request: RouteRequest) -> RoutePlan:
+    """`preview_plan` for async callers (the MCP door's `explain_route`)."""
+    snapshot = await acurrent_snapshot()
     states = CircuitBreaker().states(snapshot.providers)
     return plan_call(request, snapshot, states)

@@ -121,6 +121,16 @@ def cache_policy(client: CallerClient) -> CachePolicy | None:
     return CachePolicy(client.tool_id, client.response_cache_seconds)
 
 
+async def admit_caller(request: HttpRequest, *, method: str, call: CallLog) -> CallerClient:
+    """The client, if it may make this call now: its token, allow-list, rate and budget."""
+    client = await authenticate(request, method=method)
+    call.admitted(client)
+    check_rate(client)
+    if client.has_budget:
+        await check_budget(client)
+    return client
+
+
 class ApiView(View):
     """An async v1 endpoint: `handle` does the work; failures become error bodies.
 
@@ -163,11 +173,7 @@ class ApiView(View):
         self, request: HttpRequest, serializer_class: type[StrictSerializer] | None
     ) -> tuple[CallerClient, dict[str, Any]]:
         """Authenticate, count against the client's limit, then validate the body."""
-        client = await authenticate(request, method=self.api_method)
-        self.call.admitted(client)
-        check_rate(client)
-        if client.has_budget:
-            await check_budget(client)
+        client = await admit_caller(request, method=self.api_method, call=self.call)
         if serializer_class is None:
             return client, {}
         data = validate(serializer_class, request)

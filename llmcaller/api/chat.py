@@ -48,6 +48,8 @@ class MessageInput(StrictSerializer):
 
 
 class ChatInput(EnvelopeInput):
+    """A chat request, streamed or not."""
+
     messages = MessageInput(many=True, allow_empty=False)
     model = StrictCharField(required=False, max_length=255)
     provider = StrictCharField(required=False, max_length=64)

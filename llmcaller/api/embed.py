@@ -29,6 +29,8 @@ from routing.types import RoutedEmbed, RouteRequest
 
 
 class EmbedInput(EnvelopeInput):
+    """An embedding request: one vector per input text."""
+
     inputs = serializers.ListField(
         child=StrictCharField(allow_blank=True, trim_whitespace=False), allow_empty=False
     )

@@ -7,17 +7,36 @@ gets a thin DRF `APIView` here that is never served: it only carries the
 endpoint's `extend_schema`, built from the same serializers the real views use.
 `urlpatterns` below mirror the real paths and are read only by the schema view;
 tests validate real responses against the published schema, so drift fails them.
+Another door documents its paths by adding its patterns to `urlpatterns`
+(`[*V1_PATTERNS, *its_patterns]`), or by being DRF views listed there.
+
+The schema says what the strict inputs enforce and drf-spectacular leaves out
+(`StrictInputSchema`): no unknown fields, no empty lists, no blank or NUL-bearing
+text, so a request valid by the schema is accepted. Any client with a valid
+token may fetch it (`SchemaView`), to generate a client or fuzz the API with its
+own credential; staff signed in to the admin may too. The interactive docs stay
+staff-only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.urls import path
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer
 from drf_spectacular.utils import extend_schema as schema
-from rest_framework import serializers
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework import exceptions, serializers
+from rest_framework.authentication import (
+    BaseAuthentication,
+    BasicAuthentication,
+    SessionAuthentication,
+)
 from rest_framework.parsers import JSONParser
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from llmcaller.api.chat import ChatInput, ChatOutput, CompletionOutput
@@ -25,6 +44,74 @@ from llmcaller.api.embed import EmbedInput, EmbedOutput
 from llmcaller.api.health import HealthOutput
 from llmcaller.api.models import ModelListOutput
 from llmcaller.api.outputs import ErrorOutput
+from llmcaller.auth import CallerClient, identify, presented_token
+from llmcaller.errors import Unauthenticated
+
+# DRF trims text, then refuses it blank; it refuses NUL characters anywhere.
+TEXT = r"^[^\u0000]*$"
+NON_BLANK_TEXT = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
+
+
+class StrictInputSchema(OpenApiSerializerExtension):
+    """A `StrictSerializer`'s schema, with what its fields enforce beyond
+    drf-spectacular's mapping: unknown fields, empty lists, blank text and NULs."""
+
+    target_class = "llmcaller.api.base.StrictSerializer"
+    match_subclasses = True
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        mapped = auto_schema._map_basic_serializer(self.target, direction)
+        mapped["additionalProperties"] = False
+        for name, field in self.target.fields.items():
+            if name in mapped["properties"]:
+                _constrain(field, mapped["properties"][name])
+        return mapped
+
+
+def _constrain(field: serializers.Field, prop: dict[str, Any]) -> None:
+    if isinstance(field, serializers.ListSerializer | serializers.ListField):
+        if not field.allow_empty:
+            prop["minItems"] = max(prop.get("minItems", 0), 1)
+        if isinstance(field, serializers.ListField) and "items" in prop:
+            _constrain(field.child, prop["items"])
+    elif isinstance(field, serializers.CharField) and prop.get("type") == "string":
+        prop["pattern"] = TEXT if field.allow_blank else NON_BLANK_TEXT
+        if not field.allow_blank:
+            prop["minLength"] = max(prop.get("minLength", 0), 1)
+
+
+class ClientTokenAuthentication(BaseAuthentication):
+    """A client token, as the API takes it (`x-llm-caller-token` or Bearer)."""
+
+    def authenticate(self, request: Request) -> tuple[None, CallerClient] | None:
+        if not presented_token(request._request):
+            return None  # the admin's session or basic auth may still answer
+        try:
+            client = async_to_sync(identify)(request._request)
+        except Unauthenticated as exc:
+            raise exceptions.AuthenticationFailed(exc.message) from None
+        except Exception as exc:  # Forbidden: an address outside the allowed networks
+            raise exceptions.PermissionDenied(str(exc)) from None
+        return None, client
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="llm-caller"'
+
+
+class ClientOrStaff(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if isinstance(request.auth, CallerClient):
+            return True
+        return bool(request.user and request.user.is_staff)
+
+
+class SchemaView(SpectacularAPIView):
+    """`/api/schema/`: the OpenAPI document, for clients and staff."""
+
+    authentication_classes = [ClientTokenAuthentication, SessionAuthentication,
+                              BasicAuthentication]  # fmt: skip
+    permission_classes = [ClientOrStaff]
+    urlconf = "llmcaller.api.schema"
 
 
 class DeltaContentOutput(serializers.Serializer):
@@ -82,7 +169,7 @@ def _post(
     )
 
 
-urlpatterns = [
+V1_PATTERNS = [
     path("mcp/chat", _post("chat", ChatInput, ChatOutput, "Chat with a routed model").as_view()),
     path(
         "mcp/chatStream",
@@ -119,3 +206,4 @@ urlpatterns = [
         ).as_view(),
     ),
 ]
+urlpatterns = [*V1_PATTERNS]

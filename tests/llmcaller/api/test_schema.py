@@ -16,8 +16,9 @@ from django.contrib.auth import get_user_model
 from jsonschema import Draft202012Validator
 
 from llmcaller.models import Client
+from llmcaller.tokens import issue_token
 from providers.models import Capability
-from tests.factories import ModelFactory, ProviderFactory
+from tests.factories import ClientFactory, ModelFactory, ProviderFactory
 from tests.llmcaller.helpers import CHAT_MODEL, chat_body, envelope
 from tests.routing.factories import (
     CapabilityScoreFactory,
@@ -43,9 +44,72 @@ def schema(gateway: str, staff: tuple[str, str]) -> dict[str, Any]:
     return response.json()
 
 
-def test_the_schema_and_docs_need_a_staff_credential(gateway):
+def test_the_schema_needs_a_credential_and_the_docs_a_staff_one(gateway, token):
     for path in ("/api/schema/", "/api/docs/"):
         assert httpx.get(f"{gateway}{path}", timeout=10).status_code in (401, 403)
+    wrong = {"Authorization": "Bearer llmc_not-a-token"}
+    assert httpx.get(f"{gateway}/api/schema/", headers=wrong, timeout=10).status_code == 401
+    client = {"x-llm-caller-token": token}
+    assert httpx.get(f"{gateway}/api/docs/", headers=client, timeout=10).status_code in (401, 403)
+
+
+def test_any_client_with_a_valid_token_may_fetch_the_schema(gateway, transactional_db):
+    # Not staff, and allowed one method only: the schema is for every client.
+    raw = issue_token(client=ClientFactory(tool_id="fuzzer", allowed_methods=["chat"])).raw
+    for headers in ({"x-llm-caller-token": raw}, {"Authorization": f"Bearer {raw}"}):
+        response = httpx.get(f"{gateway}/api/schema/", params={"format": "json"},
+                             headers=headers, timeout=10)  # fmt: skip
+        assert response.status_code == 200
+        assert "/mcp/chat" in response.json()["paths"]
+
+
+def _request_schema(schema: dict[str, Any], path: str) -> Draft202012Validator:
+    content = schema["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    return Draft202012Validator({"components": schema["components"], **content["schema"]})
+
+
+def _chat(**fields: Any) -> dict[str, Any]:
+    return {**chat_body(), **fields}
+
+
+def _embed(**fields: Any) -> dict[str, Any]:
+    return {**envelope(inputs=["a"]), **fields}
+
+
+REQUESTS = [
+    ("/mcp/chat", _chat()),
+    ("/mcp/chat", _chat(requestId="")),
+    ("/mcp/chat", _chat(requestId="   ")),
+    ("/mcp/chat", _chat(requestId=" padded ")),
+    ("/mcp/chat", _chat(callerTool="")),
+    ("/mcp/chat", _chat(callerTool="nul\u0000")),
+    ("/mcp/chat", _chat(messages=[])),
+    ("/mcp/chat", _chat(messages=[{"role": "user", "content": ""}])),
+    ("/mcp/chat", _chat(messages=[{"role": "user", "content": "a\u0000b"}])),
+    ("/mcp/chat", _chat(messages=[{"role": "user", "content": "hi", "name": "x"}])),
+    ("/mcp/chat", _chat(model="")),
+    ("/mcp/chat", _chat(temperature=2)),
+    ("/mcp/chat", _chat(temperature=2.5)),
+    ("/mcp/chat", _chat(maxTokens=0)),
+    ("/mcp/chat", _chat(surprise=True)),
+    ("/mcp/embed", _embed()),
+    ("/mcp/embed", _embed(inputs=[])),
+    ("/mcp/embed", _embed(inputs=[""])),
+    ("/mcp/embed", _embed(inputs=["a\u0000"])),
+    ("/mcp/embed", _embed(requestId="")),
+    ("/mcp/embed", _embed(provider="")),
+]
+
+
+def test_a_request_is_valid_by_the_schema_exactly_when_the_api_accepts_it(api, provider, schema):
+    outcomes = []
+    for path, body in REQUESTS:
+        valid = _request_schema(schema, path).is_valid(body)
+        status = api.post(path, json=body).status_code
+        outcomes.append((path, body, valid, status))
+
+    assert [(p, b, v, s) for p, b, v, s in outcomes if v != (s == 200)] == []
+    assert {s for *_, s in outcomes} == {200, 400}  # both kinds were tried
 
 
 def _validate(schema: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
