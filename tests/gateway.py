@@ -36,7 +36,8 @@ def serving(config: uvicorn.Config, *, name: str) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    # A readiness wait, not a timing check: a busy machine may take a while.
+    deadline = time.monotonic() + 60
     while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError(f"The {name} server did not start.")

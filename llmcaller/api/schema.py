@@ -150,7 +150,7 @@ ERRORS = {
 PROVIDER = OpenApiParameter("provider", str, description="A provider key; default when absent.")
 
 
-def _documented(http_method: str, **spec: Any) -> type[APIView]:
+def documented_view(http_method: str, **spec: Any) -> type[APIView]:
     """A never-served DRF view carrying one operation's schema."""
 
     def handler(self: APIView, request: Any) -> None:
@@ -164,7 +164,7 @@ def _post(
     operation_id: str, request: type, ok: Any, summary: str, media: str = "application/json"
 ) -> type[APIView]:
     responses = {(200, media): ok, **ERRORS}
-    return _documented(
+    return documented_view(
         "post", operation_id=operation_id, request=request, responses=responses, summary=summary
     )
 
@@ -188,7 +188,7 @@ V1_PATTERNS = [
     path("mcp/embed", _post("embed", EmbedInput, EmbedOutput, "Embed texts").as_view()),
     path(
         "mcp/models",
-        _documented(
+        documented_view(
             "get",
             operation_id="models",
             parameters=[PROVIDER],
@@ -198,7 +198,7 @@ V1_PATTERNS = [
     ),
     path(
         "health",
-        _documented(
+        documented_view(
             "get",
             operation_id="getHealth",
             responses={200: HealthOutput, **ERRORS},
@@ -206,4 +206,13 @@ V1_PATTERNS = [
         ).as_view(),
     ),
 ]
-urlpatterns = [*V1_PATTERNS]
+
+
+def _door_patterns() -> list[Any]:
+    # Imported here: the OpenAI door's schema module builds on this one.
+    from llmcaller.api.openai_compat.schema import OPENAI_PATTERNS
+
+    return OPENAI_PATTERNS
+
+
+urlpatterns = [*V1_PATTERNS, *_door_patterns()]

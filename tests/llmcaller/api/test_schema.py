@@ -130,6 +130,10 @@ def test_every_api_path_is_published_with_its_v1_operation_id(schema):
         "/mcp/chatStream": ["chatStream"],
         "/mcp/embed": ["embed"],
         "/mcp/models": ["models"],
+        "/v1/chat/completions": ["openaiChatCompletions"],
+        "/v1/embeddings": ["openaiEmbeddings"],
+        "/v1/models": ["openaiModels"],
+        "/v1/responses": ["openaiResponses"],
     }
     stream = schema["paths"]["/mcp/chatStream"]["post"]["responses"]["200"]["content"]
     assert list(stream) == ["text/event-stream"]
@@ -232,3 +236,14 @@ def test_the_swagger_ui_is_served_with_local_assets(gateway, staff):
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page.text
     asset = httpx.get(f"{gateway}/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css")
     assert asset.status_code == 200
+
+
+def test_the_openai_door_publishes_the_constraints_its_inputs_enforce(schema):
+    body = schema["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]
+    ref = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    request = schema["components"]["schemas"][ref]
+
+    # The view refuses unknown fields and an empty message list: so does the schema.
+    assert request["additionalProperties"] is False
+    assert request["properties"]["messages"]["minItems"] == 1
+    assert set(request["required"]) >= {"model", "messages"}
