@@ -31,6 +31,7 @@ from audit.models import (
     Dashboard,
     HourlyRollup,
     PruneCheckpoint,
+    TrailEntry,
 )
 from audit.selectors import last_verification
 from audit.types import CallOutcome
@@ -100,7 +101,7 @@ class CallRecordAdmin(ReadOnlyAdmin):
             return HttpResponseBadRequest("Unknown filter.")
         return csv_response(request, changelist.get_queryset(request))
 
-    @admin.action(description="Export selected call records as CSV")
+    @admin.action(description="Export selected call records as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[CallRecord]) -> HttpResponse:
         return csv_response(request, queryset)
 
@@ -204,6 +205,13 @@ class AuditVerificationAdmin(ReadOnlyAdmin):
 @admin.register(PruneCheckpoint)
 class PruneCheckpointAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor", "cutoff", "seq", "records_deleted", "contents_deleted"]
+
+
+@admin.register(TrailEntry)
+class TrailEntryAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "kind", "object_id", "recorded_at", "key_id"]
+    list_filter = ["kind"]
+    search_fields = ["=object_id"]
 
 
 @admin.register(ConfigChange)

@@ -49,7 +49,10 @@ class ClientAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
         for token in obj.tokens.all():
             forget_token(token.token_hash)  # methods, limits, active apply at once
 
-    @admin.action(description="Issue a token (shown once)")
+    def has_issue_token_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("llmcaller.issue_token")
+
+    @admin.action(description="Issue a token (shown once)", permissions=["issue_token"])
     def issue_tokens(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         for client in queryset:
             issued = issue_token(client=client)
@@ -70,7 +73,7 @@ class ClientTokenAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ClientToken]) -> None:
         count = revoke_tokens(tokens=list(queryset))
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

@@ -116,7 +116,13 @@ class ProviderAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
         rows = provider.capability_coverage or []
         return ", ".join(f"{row['capability']}: {row['status']}" for row in rows) or "—"
 
-    @admin.action(description="Discover models")
+    def has_discover_models_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("providers.discover_models")
+
+    def has_probe_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("providers.probe_provider")
+
+    @admin.action(description="Discover models", permissions=["discover_models"])
     def discover_models_action(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         for provider in queryset:
             try:
@@ -126,7 +132,7 @@ class ProviderAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
             else:
                 self.message_user(request, str(summary), messages.SUCCESS)
 
-    @admin.action(description="Probe now")
+    @admin.action(description="Probe now", permissions=["probe"])
     def probe_now_action(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         for report in probe_providers(providers=list(queryset)):
             level = messages.SUCCESS if report.status == HealthStatus.OK else messages.WARNING
@@ -148,7 +154,10 @@ class ModelAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
 
     capability_list = ModelInline.capabilities_served
 
-    @admin.action(description="Send a test prompt")
+    def has_send_test_prompt_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("providers.send_test_prompt")  # it spends paid tokens
+
+    @admin.action(description="Send a test prompt", permissions=["send_test_prompt"])
     def send_test_prompt_action(self, request: HttpRequest, queryset: QuerySet[Model]) -> None:
         for model in queryset.select_related("provider"):
             result = send_test_prompt(model=model)
