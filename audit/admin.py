@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 
 from audit.dashboard import dashboard_context
 from audit.exports import csv_response
+from audit.guards import GuardedActionsAdmin
 from audit.models import (
     AuditVerification,
     CallContent,
@@ -42,7 +43,7 @@ _ATTEMPT_ORDER = ("provider", "model", "outcome", "error_class", "status", "late
 _OUTCOME_COLOURS = {CallOutcome.SUCCESS: "#1a7f37", CallOutcome.CLIENT_GONE: "#6e7781"}
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(GuardedActionsAdmin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from audit.guards import GuardedActionsAdmin
 from audit.history import ConfigHistoryAdmin
 from llmcaller.forms import ClientForm
 from llmcaller.models import Client, ClientToken
@@ -25,7 +26,7 @@ class ClientTokenInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class ClientAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     form = ClientForm
     list_display = ["tool_id", "name", "active", "methods", "requests_per_minute", "live_tokens"]
     list_filter = ["active"]
@@ -61,7 +62,7 @@ class ClientAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
 
 
 @admin.register(ClientToken)
-class ClientTokenAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class ClientTokenAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     list_display = ["prefix", "client", "created_at", "expires_at", "revoked_at", "last_used_at"]
     list_filter = ["revoked_at"]
     list_select_related = ["client"]

@@ -7,6 +7,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from audit.guards import GuardedActionsAdmin
 from audit.history import ConfigHistoryAdmin
 from providers.errors import UpstreamError
 from providers.forms import ModelForm, ProviderForm
@@ -43,7 +44,7 @@ class ModelInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class ProviderAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     form = ProviderForm
     inlines = [ModelInline]
     list_display = [
@@ -140,7 +141,7 @@ class ProviderAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
 
 
 @admin.register(Model)
-class ModelAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class ModelAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     form = ModelForm
     list_display = [
         "model_id", "provider", "kind", "capability_list", "loaded", "max_context_length",
