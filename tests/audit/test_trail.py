@@ -131,3 +131,18 @@ def test_another_apps_rows_join_the_trail_with_one_call(governed_sessions):
     code, output = _verify()
     assert code == 1
     assert f"session {session.pk} was edited: expire_date differ" in output
+
+
+def test_rows_from_before_the_trail_are_adopted_as_they_are():
+    # What migration audit.0004 does for a database that already has history.
+    from django.apps import apps
+
+    old = ConfigChange.objects.create(
+        created_at=timezone.now(), actor_name="bob", object_repr="provider: old", action="add"
+    )
+    assert _verify()[0] == 1  # not yet in the trail
+
+    assert trail.adopt_rows(apps, ["config_change"]) == 1
+
+    assert _verify()[0] == 0
+    assert TrailEntry.objects.get().object_id == str(old.pk)
