@@ -202,7 +202,7 @@ class AuditVerification(models.Model):
     entries_checked = models.PositiveBigIntegerField("trail entries checked", default=0)
     trail_head_seq = models.BigIntegerField(default=0)
     trail_head_hash = models.CharField(max_length=64, blank=True)
-    anchor = models.CharField("checked against anchor", max_length=160, blank=True)
+    anchor = models.CharField("checked against anchor", max_length=200, blank=True)
     problems = models.JSONField(default=list, blank=True)
 
     class Meta:

@@ -2,11 +2,11 @@
 
 `prune_call_records` rolls up first (the roll-ups keep the numbers), then writes
 a PruneCheckpoint naming the last record it will delete (its seq and hash) and a
-ConfigChange saying who pruned what (both chained into the governance trail),
-and only then deletes, in chunks that each
-commit on their own, so writers are never held up. Verification starts after the
-latest checkpoint, so what survives still verifies; rows an interrupted run left
-below the checkpoint are deleted by the next run.
+ConfigChange saying who pruned what, both chained into the governance trail, and
+only then deletes, in chunks that each commit on their own, so writers are never
+held up. Verification accepts the gap a checkpoint the trail vouches for covers,
+so what survives still verifies; rows an interrupted run left below the
+checkpoint are deleted by the next run.
 """
 
 from __future__ import annotations

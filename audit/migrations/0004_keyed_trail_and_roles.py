@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='auditverification',
             name='anchor',
-            field=models.CharField(blank=True, max_length=160, verbose_name='checked against anchor'),
+            field=models.CharField(blank=True, max_length=200, verbose_name='checked against anchor'),
         ),
         migrations.AddField(
             model_name='auditverification',

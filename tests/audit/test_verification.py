@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from audit.chain import chain_hash
 from audit.models import AuditVerification, CallRecord, ChainHead, PruneCheckpoint
+from audit.retention import _checkpoint
 from audit.services import record_config_change
 from tests.audit.factories import CallRecordFactory
 
@@ -237,3 +238,16 @@ def test_entries_under_the_old_key_verify_after_a_new_key_is_added(settings):
     settings.AUDIT_TRAIL_KEYS = settings.AUDIT_TRAIL_KEYS[:1]  # the old key dropped too soon
     code, output = _verify()
     assert code == 1 and output.count("names key 'test-2026'") == 3  # 2 records, 1 entry
+
+
+def test_records_an_interrupted_prune_left_behind_still_verify():
+    records = CallRecordFactory.create_batch(5)
+    now = timezone.now()
+    _checkpoint(records[2], cutoff=now, now=now, actor="prune")  # then stopped after one chunk
+    CallRecord.objects.filter(seq=1).delete()
+    assert _verify()[0] == 0
+
+    CallRecord.objects.filter(seq=3).update(output_tokens=0)
+
+    code, output = _verify()
+    assert code == 1 and f"record {records[2].pk} no longer matches its hash" in output
