@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 
 from audit.dashboard import dashboard_context
 from audit.exports import csv_response
+from audit.guards import GuardedActionsAdmin
 from audit.models import (
     AuditVerification,
     CallContent,
@@ -31,6 +32,7 @@ from audit.models import (
     Dashboard,
     HourlyRollup,
     PruneCheckpoint,
+    TrailEntry,
 )
 from audit.selectors import last_verification
 from audit.types import CallOutcome
@@ -41,7 +43,7 @@ _ATTEMPT_ORDER = ("provider", "model", "outcome", "error_class", "status", "late
 _OUTCOME_COLOURS = {CallOutcome.SUCCESS: "#1a7f37", CallOutcome.CLIENT_GONE: "#6e7781"}
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(GuardedActionsAdmin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -100,7 +102,7 @@ class CallRecordAdmin(ReadOnlyAdmin):
             return HttpResponseBadRequest("Unknown filter.")
         return csv_response(request, changelist.get_queryset(request))
 
-    @admin.action(description="Export selected call records as CSV")
+    @admin.action(description="Export selected call records as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[CallRecord]) -> HttpResponse:
         return csv_response(request, queryset)
 
@@ -204,6 +206,13 @@ class AuditVerificationAdmin(ReadOnlyAdmin):
 @admin.register(PruneCheckpoint)
 class PruneCheckpointAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor", "cutoff", "seq", "records_deleted", "contents_deleted"]
+
+
+@admin.register(TrailEntry)
+class TrailEntryAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "kind", "object_id", "recorded_at", "key_id"]
+    list_filter = ["kind"]
+    search_fields = ["=object_id"]
 
 
 @admin.register(ConfigChange)

@@ -1,6 +1,10 @@
 """The hash chain over call records: canonical form, hashing, and the head.
 
-`row_hash = sha256(prev_hash + canonical JSON of the audited fields)`. The
+`row_hash = HMAC-SHA256(key, prev_hash + canonical JSON of the audited fields)`,
+under the key the row names by `key_id` (`audit.keys`). Rows written before the
+trail was keyed have an empty key id, keep `sha256(prev_hash + canonical JSON)`
+and their shorter field list (`AUDITED_FIELDS`); keyed rows audit `KEYED_FIELDS`,
+which adds the fields call records gained since, and the key id itself. The
 canonical JSON sorts keys, has no spaces, writes datetimes as UTC ISO 8601 with
 microseconds and integral floats as integers (PostgreSQL's jsonb may hand back
 `1e2` as `100`), so a row hashes the same before and after a database round trip.
@@ -10,7 +14,6 @@ each, built from its `_meta`; `audit.writer` calls both in its transaction.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -20,10 +23,11 @@ from typing import Any, NamedTuple
 from django.db import connection
 from django.db.backends.utils import CursorWrapper
 
+from audit.keys import UNKEYED, key_ring
 from audit.models import ChainHead
 
 GENESIS_HASH = "0" * 64
-HEAD_PK = 1
+HEAD_PK = 1  # the call-record chain's head; audit.trail's governance chain has its own
 
 AUDITED_FIELDS = (
     "seq", "request_id", "trace_id", "client_id", "client_name", "caller_tool",
@@ -31,13 +35,18 @@ AUDITED_FIELDS = (
     "error_class", "http_status", "latency_ms", "ttft_ms", "input_tokens",
     "output_tokens", "config_hash", "config_version", "started_at", "recorded_at",
 )  # fmt: skip
+KEYED_FIELDS = (
+    *AUDITED_FIELDS, "door", "source_address", "token_prefix", "message", "usage_estimated",
+    "key_id",
+)  # fmt: skip
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})  # most audited values: nothing to do
 _encode = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
-def _normalise(value: Any) -> Any:
+def normalise(value: Any) -> Any:
+    """`value` as its canonical JSON holds it: equal before and after a round trip."""
     if type(value) in _PLAIN:
         return value
     if isinstance(value, datetime):
@@ -45,23 +54,27 @@ def _normalise(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, Mapping):
-        return {str(k): _normalise(v) for k, v in value.items()}
+        return {str(k): normalise(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_normalise(v) for v in value]
+        return [normalise(v) for v in value]
     return value
 
 
-def canonical_json(values: Mapping[str, Any]) -> str:
-    audited = {name: _normalise(values[name]) for name in AUDITED_FIELDS}
+def canonical_json(values: Mapping[str, Any], fields: tuple[str, ...] = AUDITED_FIELDS) -> str:
+    audited = {name: normalise(values[name]) for name in fields}
     return _encode(audited)
 
 
 def chain_hash(prev_hash: str, values: Mapping[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + canonical_json(values)).encode()).hexdigest()
+    """The row hash of a call record; raises `audit.keys.UnknownKey` for a key
+    id `AUDIT_TRAIL_KEYS` does not list."""
+    key_id = values.get("key_id") or UNKEYED
+    fields = AUDITED_FIELDS if key_id == UNKEYED else KEYED_FIELDS
+    return key_ring().digest(key_id, (prev_hash + canonical_json(values, fields)).encode())
 
 
-def lock_chain_head(cursor: CursorWrapper) -> tuple[int, str]:
-    """Lock the chain head and return its `(seq, row_hash)`; call in a transaction.
+def lock_chain_head(cursor: CursorWrapper, head: int = HEAD_PK) -> tuple[int, str]:
+    """Lock a chain's head and return its `(seq, row_hash)`; call in a transaction.
 
     An UPDATE comes first because it locks on every backend: PostgreSQL holds
     the row until commit (writers on other hosts wait), and SQLite takes its
@@ -69,19 +82,19 @@ def lock_chain_head(cursor: CursorWrapper) -> tuple[int, str]:
     A new trail has no head yet: create it (or wait for whoever just did) and lock.
     """
     sql = _head_sql()
-    cursor.execute(sql.lock, [HEAD_PK])
+    cursor.execute(sql.lock, [head])
     rows = cursor.fetchall()
     if not rows:
-        cursor.execute(sql.create, [HEAD_PK, 0, GENESIS_HASH])
-        cursor.execute(sql.lock, [HEAD_PK])
+        cursor.execute(sql.create, [head, 0, GENESIS_HASH])
+        cursor.execute(sql.lock, [head])
         rows = cursor.fetchall()
     seq, row_hash = rows[0]
     return seq, row_hash
 
 
-def move_chain_head(cursor: CursorWrapper, seq: int, row_hash: str) -> None:
-    """Point the locked chain head at the last record written."""
-    cursor.execute(_head_sql().move, [seq, row_hash, HEAD_PK])
+def move_chain_head(cursor: CursorWrapper, seq: int, row_hash: str, head: int = HEAD_PK) -> None:
+    """Point the locked chain head at the last entry written."""
+    cursor.execute(_head_sql().move, [seq, row_hash, head])
 
 
 class _HeadSQL(NamedTuple):

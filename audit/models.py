@@ -25,6 +25,7 @@ __all__ = [
     "HourlyRollup",
     "PruneCheckpoint",
     "RollupState",
+    "TrailEntry",
 ]
 
 # Upper bounds (ms) of the latency histogram kept per roll-up row; the last
@@ -74,6 +75,9 @@ class CallRecord(models.Model):
     recorded_at = models.DateTimeField()
     prev_hash = models.CharField("previous hash", max_length=64)
     row_hash = models.CharField("row hash", max_length=64)
+    key_id = models.CharField(
+        "key id", max_length=16, blank=True, default="", help_text="Empty: hashed before keys."
+    )
 
     class Meta:
         ordering = ["-started_at", "-seq"]
@@ -119,8 +123,9 @@ class CallContent(models.Model):
 
 
 class ChainHead(models.Model):
-    """The last link of the call-record chain. Every batch writer locks this one
-    row, so writers on every worker and host extend the chain one at a time."""
+    """The last link of a chain: row 1 the call records', row 2 the governance
+    trail's. Every writer locks its chain's row, so writers on every worker and
+    host extend a chain one at a time."""
 
     seq = models.BigIntegerField(default=0)
     row_hash = models.CharField(max_length=64)
@@ -183,8 +188,9 @@ class Dashboard(HourlyRollup):
 
 
 class AuditVerification(models.Model):
-    """One check of the whole call-record chain: who or what ran it, whether the
-    trail was intact, and each problem found (edited, inserted, deleted rows)."""
+    """One check of the call-record chain and the governance trail: who or what
+    ran it, whether both were intact, the heads it checked (an anchor), and each
+    problem found (edited, inserted, deleted rows)."""
 
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
@@ -193,6 +199,10 @@ class AuditVerification(models.Model):
     records_checked = models.PositiveBigIntegerField(default=0)
     head_seq = models.BigIntegerField(default=0)
     head_hash = models.CharField(max_length=64, blank=True)
+    entries_checked = models.PositiveBigIntegerField("trail entries checked", default=0)
+    trail_head_seq = models.BigIntegerField(default=0)
+    trail_head_hash = models.CharField(max_length=64, blank=True)
+    anchor = models.CharField("checked against anchor", max_length=200, blank=True)
     problems = models.JSONField(default=list, blank=True)
 
     class Meta:
@@ -241,3 +251,33 @@ class ConfigChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_repr} by {self.actor_name}"
+
+
+class TrailEntry(models.Model):
+    """One link of the governance trail: a configuration change, a prune
+    checkpoint, a sign-off or a configuration version as it was written (its
+    governed fields in `payload`), keyed and chained like call records, so
+    `verify_audit` names a governed row edited, deleted or inserted behind the
+    services' back. The custom permissions are those of governance decisions."""
+
+    seq = models.BigIntegerField("chain position", unique=True)
+    kind = models.CharField(max_length=32)
+    object_id = models.CharField("object id", max_length=64)
+    payload = models.JSONField()
+    recorded_at = models.DateTimeField()
+    key_id = models.CharField("key id", max_length=16, blank=True, default="")
+    prev_hash = models.CharField("previous hash", max_length=64)
+    row_hash = models.CharField("row hash", max_length=64)
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = "trail entry"
+        verbose_name_plural = "trail entries"
+        indexes = [models.Index(fields=["kind", "object_id"], name="trailentry_object")]
+        permissions = [
+            ("sign_off", "Can record a sign-off on any subject"),
+            ("sign_off_release", "Can record a sign-off on a release or a pilot"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} at {self.seq}"

@@ -2,10 +2,11 @@
 
 `prune_call_records` rolls up first (the roll-ups keep the numbers), then writes
 a PruneCheckpoint naming the last record it will delete (its seq and hash) and a
-ConfigChange saying who pruned what, and only then deletes, in chunks that each
-commit on their own, so writers are never held up. Verification starts after the
-latest checkpoint, so what survives still verifies; rows an interrupted run left
-below the checkpoint are deleted by the next run.
+ConfigChange saying who pruned what, both chained into the governance trail, and
+only then deletes, in chunks that each commit on their own, so writers are never
+held up. Verification accepts the gap a checkpoint the trail vouches for covers,
+so what survives still verifies; rows an interrupted run left below the
+checkpoint are deleted by the next run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from audit import trail
 from audit.models import CallContent, CallRecord, PruneCheckpoint
 from audit.rollups import roll_up_hours
 from audit.services import record_config_change
@@ -50,9 +52,11 @@ def _checkpoint(
             before=None,
             after={"cutoff": cutoff.isoformat(), "through_seq": last.seq},
         )
-        return PruneCheckpoint.objects.create(
+        checkpoint = PruneCheckpoint.objects.create(
             created_at=now, actor=actor[:150], cutoff=cutoff, seq=last.seq, row_hash=last.row_hash
         )
+        trail.append("prune_checkpoint", checkpoint)  # verification trusts no other
+        return checkpoint
 
 
 def _delete_through(last_seq: int) -> tuple[int, int]:

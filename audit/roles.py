@@ -1,40 +1,115 @@
-"""The QA group: reviewers who read the audit trail and the provider set-up.
+"""The roles reviewers and operators sign in with, as groups of least privilege.
 
-QA can view every audit model (the dashboard included) and view, never change,
-providers and their models. The data migration calls `ensure_qa_group` with the
-historical app registry; tests that flush the database call it again.
+Every role reads everything the gateway keeps (each model of providers, routing,
+clients and audit, models added later included) and changes nothing else, except:
+
+- Operators change configuration and clients: providers, models, routing
+  records and clients; they revoke tokens, and run the actions that call
+  upstreams ("Probe now", "Discover models", "Send a test prompt", which spends
+  paid tokens) or issue a token. They sign nothing, so no one approves their own work.
+- Operations watch health ("Probe now") and sign off.
+- QA and Assessors sign off, and change no configuration and spend nothing.
+- Product signs off releases and pilots (`audit.sign_off_release`).
+- Superusers administer users and groups; no role can.
+
+The migration creates the groups; after every `migrate` (and each test flush)
+`ensure_roles` sets them again from this module, so a model added later is
+readable by every role and a permission granted by hand does not linger.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from django.apps import apps as global_apps
 from django.apps.registry import Apps
 from django.contrib.auth.management import create_permissions
 from django.db.models import Q
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
 
+OPERATORS_GROUP = "Operators"
+OPERATIONS_GROUP = "Operations"
 QA_GROUP = "QA"
-PROVIDER_VIEW_PERMISSIONS = ("view_provider", "view_model")
+ASSESSORS_GROUP = "Assessors"
+PRODUCT_GROUP = "Product"
+
+SIGN_OFF = "audit.sign_off"  # a sign-off on any subject
+SIGN_OFF_RELEASE = "audit.sign_off_release"  # a sign-off on a release or a pilot
+
+READ_APPS = ("providers", "routing", "llmcaller", "audit")
+CONFIGURATION = (
+    "providers.provider", "providers.model", "routing.capabilityscore",
+    "routing.taskpreference", "routing.fallbackchain", "routing.fallbackstep",
+    "routing.faultrule", "llmcaller.client",
+)  # fmt: skip
 
 
-def ensure_qa_group(apps: Apps) -> object:
-    """Create (or complete) the QA group and return it."""
+@dataclass(frozen=True)
+class Role:
+    name: str
+    manages: tuple[str, ...] = ()  # "app_label.model": add, change and delete
+    grants: tuple[str, ...] = ()  # "app_label.codename"
+
+
+ROLES = (
+    Role(
+        OPERATORS_GROUP,
+        manages=CONFIGURATION,
+        grants=(
+            "llmcaller.change_clienttoken",
+            "llmcaller.issue_token",
+            "providers.probe_provider",
+            "providers.discover_models",
+            "providers.send_test_prompt",
+        ),
+    ),  # fmt: skip
+    Role(OPERATIONS_GROUP, grants=(SIGN_OFF, "providers.probe_provider")),
+    Role(QA_GROUP, grants=(SIGN_OFF,)),
+    Role(ASSESSORS_GROUP, grants=(SIGN_OFF,)),
+    Role(PRODUCT_GROUP, grants=(SIGN_OFF_RELEASE,)),
+)
+
+
+def ensure_roles(apps: Apps) -> dict[str, object]:
+    """Create every role's group with exactly its permissions; return them by name."""
     _create_missing_permissions(apps)
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
-    group, _ = group_model.objects.get_or_create(name=QA_GROUP)
-    group.permissions.add(
-        *permission_model.objects.filter(
-            Q(content_type__app_label="audit", codename__startswith="view_")
-            | Q(content_type__app_label="providers", codename__in=PROVIDER_VIEW_PERMISSIONS)
+    groups = {}
+    for role in ROLES:
+        wanted = permission_model.objects.filter(_permissions_of(role))
+        missing = set(role.grants) - {
+            f"{p.content_type.app_label}.{p.codename}"
+            for p in wanted.select_related("content_type")
+        }
+        if missing:
+            raise LookupError(f"role {role.name} names unknown permissions: {sorted(missing)}")
+        group, _ = group_model.objects.get_or_create(name=role.name)
+        group.permissions.set(wanted)
+        groups[role.name] = group
+    return groups
+
+
+def _permissions_of(role: Role) -> Q:
+    query = Q(content_type__app_label__in=READ_APPS, codename__startswith="view_")
+    for label in role.manages:
+        app_label, model = label.split(".")
+        query |= Q(
+            content_type__app_label=app_label,
+            codename__in=[f"{action}_{model}" for action in ("add", "change", "delete")],
         )
-    )
-    return group
+    for grant in role.grants:
+        app_label, codename = grant.split(".")
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    return query
 
 
 def _create_missing_permissions(apps: Apps) -> None:
     # Permissions are normally made after all migrations (post_migrate); a data
     # migration that grants them has to make them first.
     for app_config in apps.get_app_configs():
-        if app_config.label not in ("audit", "providers"):
+        if app_config.label not in READ_APPS:
             continue
         # The migration's app stubs have no models module; create_permissions
         # skips such apps unless told otherwise.
@@ -44,3 +119,9 @@ def _create_missing_permissions(apps: Apps) -> None:
             create_permissions(app_config, apps=apps, verbosity=0)
         finally:
             app_config.models_module = loaded
+
+
+@receiver(post_migrate)
+def _sync_roles(sender: object, apps: Apps = global_apps, **kwargs: object) -> None:
+    if getattr(sender, "label", None) == "audit":
+        ensure_roles(apps)

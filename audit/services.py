@@ -10,15 +10,18 @@ the last event is sent or the client is gone)::
 `AuditWriteFailed` if that batch failed: a completed response always has its
 record. Sync code (management commands, admin actions) uses `record_call_sync`.
 The ASGI lifespan awaits `flush_pending()` at shutdown so nothing queued is lost.
-`record_config_change` stores one configuration change with secrets masked.
+`record_config_change` stores one configuration change with secrets masked,
+and chains it into the governance trail (`audit.trail`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
+from audit import trail
 from audit.batcher import AuditWriteFailed, close_loop_batcher, loop_batcher
 from audit.models import ConfigChange
 from audit.types import CallRecordData
@@ -74,7 +77,9 @@ def record_config_change(
         after=mask_secrets(after),
     )
     change.full_clean()
-    change.save()
+    with transaction.atomic():
+        change.save()
+        trail.append("config_change", change)
     return change
 
 

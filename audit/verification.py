@@ -1,126 +1,133 @@
-"""Checking the call-record chain end to end.
+"""Checking the audit trail end to end: the call-record chain, the governance
+trail (`audit.trail_verification`), the prune checkpoints, and an anchor.
 
-The walk starts after the latest prune checkpoint (or at the genesis hash) and
-follows `seq` order. A row whose own hash does not match its fields was edited; a
-gap in `seq` is a deletion; a row that does not link to the one before it was
-inserted or follows an edited and re-hashed row; a row past the chain head, or
-below the checkpoint, was inserted. The head of the last verification must still
-be in the chain, so rewriting the tail after a check shows too.
+The call-record walk (`audit.walk`) covers every surviving record in `seq`
+order; a gap is a deletion unless a prune checkpoint the governance trail vouches
+for covers it, and each such checkpoint's claim (its last deleted seq and hash)
+must agree with the records that survive it. A checkpoint the trail does not
+vouch for is named there and trusted nowhere. The head of the last verification
+must still be in the chain, so rewriting the tail after a check shows too; an
+anchor kept outside the database (`audit.anchors`) closes the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict
 
 from django.utils import timezone
 
-from audit.chain import AUDITED_FIELDS, GENESIS_HASH, HEAD_PK, chain_hash
-from audit.models import AuditVerification, CallRecord, ChainHead, PruneCheckpoint
+from audit.anchors import Anchor, anchor_problems
+from audit.chain import AUDITED_FIELDS, GENESIS_HASH, HEAD_PK, KEYED_FIELDS, chain_hash
+from audit.models import AuditVerification, CallRecord, ChainHead, PruneCheckpoint, TrailEntry
+from audit.trail import TRAIL_HEAD_PK
+from audit.trail_verification import verify_trail
+from audit.walk import ChainWalk, Problem
+
+__all__ = ["Problem", "run_verification", "verify_chain"]
+
+_CALL_COLUMNS = tuple(
+    dict.fromkeys(("pk", "prev_hash", "row_hash", *AUDITED_FIELDS, *KEYED_FIELDS))
+)
 
 
-@dataclass(frozen=True)
-class Problem:
-    kind: str  # edited, inserted, deleted, relinked
-    record_id: int | None
-    seq: int | None
-    detail: str
-
-
-def run_verification(*, actor: str) -> AuditVerification:
-    """Walk the whole chain and store the outcome as an AuditVerification."""
+def run_verification(*, actor: str, anchor: Anchor | None = None) -> AuditVerification:
+    """Check everything and store the outcome as an AuditVerification."""
     started = timezone.now()
-    head = ChainHead.objects.filter(pk=HEAD_PK).first() or ChainHead(seq=0, row_hash=GENESIS_HASH)
-    problems, checked = verify_chain(head_seq=head.seq, head_hash=head.row_hash)
+    calls, trail_head = _head(HEAD_PK), _head(TRAIL_HEAD_PK)
+    trail = verify_trail(head_seq=trail_head.seq, head_hash=trail_head.row_hash)
+    checkpoints = dict(
+        PruneCheckpoint.objects.filter(
+            pk__in=[int(pk) for pk in trail.vouched["prune_checkpoint"]]
+        ).values_list("seq", "row_hash")
+    )
+    problems, checked = verify_chain(
+        head_seq=calls.seq, head_hash=calls.row_hash, checkpoints=checkpoints
+    )
+    problems += trail.problems
+    if anchor is not None:
+        problems += _against(anchor, calls.seq, trail_head.seq, max(checkpoints, default=0))
     return AuditVerification.objects.create(
         started_at=started,
         finished_at=timezone.now(),
         actor=actor[:150],
         ok=not problems,
         records_checked=checked,
-        head_seq=head.seq,
-        head_hash=head.row_hash,
+        head_seq=calls.seq,
+        head_hash=calls.row_hash,
+        entries_checked=trail.checked,
+        trail_head_seq=trail_head.seq,
+        trail_head_hash=trail_head.row_hash,
+        anchor=str(anchor or ""),
         problems=[asdict(problem) for problem in problems],
     )
 
 
-def verify_chain(*, head_seq: int, head_hash: str) -> tuple[list[Problem], int]:
-    checkpoint = PruneCheckpoint.objects.order_by("-seq").first()
-    start = (checkpoint.seq, checkpoint.row_hash) if checkpoint else (0, GENESIS_HASH)
-    rows = (
-        CallRecord.objects.filter(seq__gt=start[0])
-        .order_by("seq")
-        .values("pk", "prev_hash", "row_hash", *AUDITED_FIELDS)
-        .iterator(chunk_size=2000)
-    )
-    walk = _Walk(start_seq=start[0] + 1, start_hash=start[1], head_seq=head_seq)
+def verify_chain(
+    *, head_seq: int, head_hash: str, checkpoints: dict[int, str] | None = None
+) -> tuple[list[Problem], int]:
+    """Walk the call records; `checkpoints` maps each vouched-for prune
+    checkpoint's last deleted seq to that record's hash."""
+    checkpoints = checkpoints or {}
+    pruned_through = max(checkpoints, default=0)
+
+    def covers(last_seq: int) -> tuple[bool, str | None]:
+        return last_seq <= pruned_through, checkpoints.get(last_seq)
+
+    walk = ChainWalk(
+        chain="calls", noun="record", hash_row=chain_hash,
+        start_seq=1, start_hash=GENESIS_HASH, head_seq=head_seq, covers=covers,
+    )  # fmt: skip
+    rows = CallRecord.objects.order_by("seq").values(*_CALL_COLUMNS).iterator(chunk_size=2000)
     problems = list(walk.run(rows))
-    problems += _tail_problems(walk, head_seq, head_hash)
+    problems += walk.tail_problems(head_hash)
+    problems += _claim_problems(checkpoints, head_seq)
+    problems += _since_last_verification(head_seq)
     return problems, walk.checked
 
 
-class _Walk:
-    def __init__(self, *, start_seq: int, start_hash: str, head_seq: int) -> None:
-        self.expected_seq, self.expected_prev = start_seq, start_hash
-        self.head_seq = head_seq
-        self.last_id: int | None = None
-        self.checked = 0
-
-    def run(self, rows: Iterable[dict[str, Any]]) -> Iterator[Problem]:
-        for row in rows:
-            self.checked += 1
-            yield from self._check(row)
-
-    def _check(self, row: dict[str, Any]) -> Iterator[Problem]:
-        pk, seq = row["pk"], row["seq"]
-        if seq > self.head_seq:
-            yield Problem("inserted", pk, seq, f"record {pk} is past the chain head ({seq})")
-            return
-        if seq > self.expected_seq:
-            yield _deleted(self.expected_seq, seq - 1, self.last_id, pk)
-        elif row["prev_hash"] != self.expected_prev:
-            yield Problem(
-                "relinked", pk, seq,
-                f"record {pk} does not link to record {self.last_id}: "
-                f"one of them was inserted, or {self.last_id} edited and re-hashed",
-            )  # fmt: skip
-        if chain_hash(row["prev_hash"], row) != row["row_hash"]:
-            yield Problem("edited", pk, seq, f"record {pk} no longer matches its hash")
-        self.expected_seq, self.expected_prev = seq + 1, row["row_hash"]
-        self.last_id = pk
+def _head(pk: int) -> ChainHead:
+    return ChainHead.objects.filter(pk=pk).first() or ChainHead(seq=0, row_hash=GENESIS_HASH)
 
 
-def _deleted(first: int, last: int, before: int | None, after: int | None) -> Problem:
-    span = f"seq {first}" if first == last else f"seq {first}–{last}"
-    where = f"between record {before} and record {after}" if before else f"before record {after}"
-    if after is None:
-        where = f"after record {before}" if before else "the whole chain"
-    return Problem("deleted", None, first, f"{span} deleted ({where})")
-
-
-def _tail_problems(walk: _Walk, head_seq: int, head_hash: str) -> list[Problem]:
+def _claim_problems(checkpoints: dict[int, str], head_seq: int) -> list[Problem]:
+    """A checkpoint claims the last record it deleted: it must lie within the
+    chain, and a record still there (an interrupted prune) must carry its hash."""
     problems = []
-    if walk.expected_seq <= head_seq:
-        problems.append(_deleted(walk.expected_seq, head_seq, walk.last_id, None))
-    elif walk.expected_seq == head_seq + 1 and walk.expected_prev != head_hash:
-        problems.append(
-            Problem("edited", walk.last_id, head_seq, "the last record differs from the head")
-        )
-    previous = AuditVerification.objects.filter(ok=True).first()
-    if previous and previous.head_seq > head_seq:
-        problems.append(
-            Problem("deleted", None, head_seq + 1, "the chain is shorter than when last verified")
-        )
-    elif previous:
-        anchor = CallRecord.objects.filter(seq=previous.head_seq).values("pk", "row_hash").first()
-        if anchor and anchor["row_hash"] != previous.head_hash:
-            problems.append(
-                Problem(
-                    "edited",
-                    anchor["pk"],
-                    previous.head_seq,
-                    f"record {anchor['pk']} changed since the verification that ended on it",
-                )  # fmt: skip
-            )
+    survivors = dict(
+        CallRecord.objects.filter(seq__in=list(checkpoints)).values_list("seq", "row_hash")
+    )
+    for seq, row_hash in sorted(checkpoints.items()):
+        if seq > head_seq:
+            detail = f"a prune checkpoint claims seq {seq}, past the chain head ({head_seq})"
+            problems.append(Problem("inserted", None, seq, detail))
+        elif seq in survivors and survivors[seq] != row_hash:
+            detail = f"the prune checkpoint through seq {seq} does not match the record there"
+            problems.append(Problem("edited", None, seq, detail))
     return problems
+
+
+def _since_last_verification(head_seq: int) -> list[Problem]:
+    previous = AuditVerification.objects.filter(ok=True).first()
+    if previous is None:
+        return []
+    if previous.head_seq > head_seq:
+        detail = "the chain is shorter than when last verified"
+        return [Problem("deleted", None, head_seq + 1, detail)]
+    anchor = CallRecord.objects.filter(seq=previous.head_seq).values("pk", "row_hash").first()
+    if anchor and anchor["row_hash"] != previous.head_hash:
+        detail = f"record {anchor['pk']} changed since the verification that ended on it"
+        return [Problem("edited", anchor["pk"], previous.head_seq, detail)]
+    return []
+
+
+def _against(
+    anchor: Anchor, calls_head: int, trail_head: int, pruned_through: int
+) -> list[Problem]:
+    calls = anchor_problems(
+        chain="calls", model=CallRecord, anchored=anchor.calls,
+        head_seq=calls_head, pruned_through=pruned_through,
+    )  # fmt: skip
+    trail = anchor_problems(
+        chain="trail", model=TrailEntry, anchored=anchor.trail, head_seq=trail_head
+    )
+    return calls + trail

@@ -4,6 +4,7 @@ The batcher (async callers) and `record_call_sync` (sync callers) both end here.
 The chain head is locked first, so seq numbers, `recorded_at` and hashes follow
 commit order on every worker and host.
 
+Each record is hashed under the first of `AUDIT_TRAIL_KEYS` (`audit.keys`).
 This is the hot path of every call, so it speaks SQL rather than the ORM: one
 statement locks the head, one inserts the records (`audit.statements`), one the
 texts kept, one moves the head.
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from audit.budgets import count_usage
 from audit.chain import chain_hash, lock_chain_head, move_chain_head
+from audit.keys import key_ring
 from audit.models import CallRecord
 from audit.statements import insert_contents, insert_records, prepare_content, prepare_record
 from audit.types import CallRecordData
@@ -43,11 +45,11 @@ def write_records(items: Sequence[CallRecordData]) -> range:
     with write_turn(db), transaction.atomic(using=db.alias), db.cursor() as cursor:
         seq, row_hash = lock_chain_head(cursor)
         first = seq + 1
-        now = timezone.now()
+        now, key_id = timezone.now(), key_ring().current_id
         records, contents = [], []
         for item in items:
             seq += 1
-            values = _record_values(item, now, seq, row_hash)
+            values = _record_values(item, now, seq, row_hash, key_id)
             row_hash = values["row_hash"]
             records.append(prepare_record(db, values))
             if item.keeps_content:
@@ -59,13 +61,15 @@ def write_records(items: Sequence[CallRecordData]) -> range:
     return range(first, seq + 1)
 
 
-def _record_values(item: CallRecordData, now: datetime, seq: int, prev_hash: str) -> dict[str, Any]:
+def _record_values(
+    item: CallRecordData, now: datetime, seq: int, prev_hash: str, key_id: str
+) -> dict[str, Any]:
     values: dict[str, Any] = {name: getattr(item, name) for name in _COPIED}
     for name, limit in _limits().items():
         value = values[name]
         if isinstance(value, str) and len(value) > limit:
             values[name] = value[:limit]  # a long id must not fail the whole batch
-    values.update(seq=seq, recorded_at=now, prev_hash=prev_hash)
+    values.update(seq=seq, recorded_at=now, prev_hash=prev_hash, key_id=key_id)
     values["row_hash"] = chain_hash(prev_hash, values)
     return values
 

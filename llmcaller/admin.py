@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from audit.guards import GuardedActionsAdmin
 from audit.history import ConfigHistoryAdmin
 from llmcaller.forms import ClientForm
 from llmcaller.models import Client, ClientToken
@@ -25,7 +26,7 @@ class ClientTokenInline(admin.TabularInline):
 
 
 @admin.register(Client)
-class ClientAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class ClientAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     form = ClientForm
     list_display = ["tool_id", "name", "active", "methods", "requests_per_minute", "live_tokens"]
     list_filter = ["active"]
@@ -49,7 +50,10 @@ class ClientAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
         for token in obj.tokens.all():
             forget_token(token.token_hash)  # methods, limits, active apply at once
 
-    @admin.action(description="Issue a token (shown once)")
+    def has_issue_token_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("llmcaller.issue_token")
+
+    @admin.action(description="Issue a token (shown once)", permissions=["issue_token"])
     def issue_tokens(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         for client in queryset:
             issued = issue_token(client=client)
@@ -58,7 +62,7 @@ class ClientAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
 
 
 @admin.register(ClientToken)
-class ClientTokenAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class ClientTokenAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     list_display = ["prefix", "client", "created_at", "expires_at", "revoked_at", "last_used_at"]
     list_filter = ["revoked_at"]
     list_select_related = ["client"]
@@ -70,7 +74,7 @@ class ClientTokenAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ClientToken]) -> None:
         count = revoke_tokens(tokens=list(queryset))
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

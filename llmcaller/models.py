@@ -70,6 +70,7 @@ class Client(models.Model):
 
     class Meta:
         ordering = ["tool_id"]
+        permissions = [("issue_token", "Can issue a client token")]
 
     def __str__(self) -> str:
         return self.tool_id

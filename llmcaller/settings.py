@@ -7,6 +7,7 @@ beyond one machine point `DATABASE_URL` at PostgreSQL and `REDIS_URL` at Redis.
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
@@ -31,6 +32,22 @@ def _networks(name: str, values: list[str]) -> tuple[IPv4Network | IPv6Network, 
         return tuple(ip_network(value.strip(), strict=False) for value in values if value.strip())
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} must list IP networks: {exc}.") from None
+
+
+def _trail_keys(name: str, values: list[str]) -> tuple[tuple[str, str], ...]:
+    """`id:secret` pairs, the first the key new entries are hashed with."""
+    keys: dict[str, str] = {}
+    for value in values:
+        key_id, _, secret = value.strip().partition(":")
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,16}", key_id) or len(secret) < 32:
+            raise ImproperlyConfigured(
+                f"{name} takes id:secret pairs: ids of 1-16 letters, digits, '.', '_' or '-', "
+                "secrets of 32 characters or more."
+            )
+        if key_id in keys:
+            raise ImproperlyConfigured(f"{name} names key id {key_id!r} twice.")
+        keys[key_id] = secret
+    return tuple(keys.items())
 
 
 # --- Core -------------------------------------------------------------------
@@ -200,6 +217,12 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"AUDIT_MODEL_PRICES must be model=price pairs: {exc}") from exc
 AUDIT_SAVING_REFERENCE_MODEL = env.str("AUDIT_SAVING_REFERENCE_MODEL", default="")
+
+
+# Keys of the tamper-evident trail (HMAC-SHA256), e.g. "2026b:<secret>,2026a:<secret>":
+# new entries use the first; the others verify older entries. Unset: entries are
+# hashed without a key (system check audit.W001).
+AUDIT_TRAIL_KEYS = _trail_keys("AUDIT_TRAIL_KEYS", env.list("AUDIT_TRAIL_KEYS", default=[]))
 
 # --- Logging ----------------------------------------------------------------
 

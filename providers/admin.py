@@ -7,6 +7,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from audit.guards import GuardedActionsAdmin
 from audit.history import ConfigHistoryAdmin
 from providers.errors import UpstreamError
 from providers.forms import ModelForm, ProviderForm
@@ -43,7 +44,7 @@ class ModelInline(admin.TabularInline):
 
 
 @admin.register(Provider)
-class ProviderAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class ProviderAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     form = ProviderForm
     inlines = [ModelInline]
     list_display = [
@@ -116,7 +117,13 @@ class ProviderAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
         rows = provider.capability_coverage or []
         return ", ".join(f"{row['capability']}: {row['status']}" for row in rows) or "—"
 
-    @admin.action(description="Discover models")
+    def has_discover_models_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("providers.discover_models")
+
+    def has_probe_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("providers.probe_provider")
+
+    @admin.action(description="Discover models", permissions=["discover_models"])
     def discover_models_action(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         for provider in queryset:
             try:
@@ -126,7 +133,7 @@ class ProviderAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
             else:
                 self.message_user(request, str(summary), messages.SUCCESS)
 
-    @admin.action(description="Probe now")
+    @admin.action(description="Probe now", permissions=["probe"])
     def probe_now_action(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
         for report in probe_providers(providers=list(queryset)):
             level = messages.SUCCESS if report.status == HealthStatus.OK else messages.WARNING
@@ -134,7 +141,7 @@ class ProviderAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
 
 
 @admin.register(Model)
-class ModelAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class ModelAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     form = ModelForm
     list_display = [
         "model_id", "provider", "kind", "capability_list", "loaded", "max_context_length",
@@ -148,7 +155,10 @@ class ModelAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
 
     capability_list = ModelInline.capabilities_served
 
-    @admin.action(description="Send a test prompt")
+    def has_send_test_prompt_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("providers.send_test_prompt")  # it spends paid tokens
+
+    @admin.action(description="Send a test prompt", permissions=["send_test_prompt"])
     def send_test_prompt_action(self, request: HttpRequest, queryset: QuerySet[Model]) -> None:
         for model in queryset.select_related("provider"):
             result = send_test_prompt(model=model)

@@ -115,6 +115,10 @@ class Provider(models.Model):
                 condition=models.Q(timeout_seconds__gt=0), name="provider_timeout_positive"
             ),
         ]
+        permissions = [
+            ("probe_provider", "Can probe a provider now"),
+            ("discover_models", "Can discover a provider's models"),
+        ]
 
     def __str__(self) -> str:
         return self.key
@@ -174,6 +178,7 @@ class Model(models.Model):
                 fields=["provider", "model_id"], name="unique_model_per_provider"
             ),
         ]
+        permissions = [("send_test_prompt", "Can send a test prompt (spends tokens)")]
 
     def __str__(self) -> str:
         return f"{self.provider.key}/{self.model_id}"

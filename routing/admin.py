@@ -13,6 +13,7 @@ from django.db.models import Field
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
+from audit.guards import GuardedActionsAdmin
 from audit.history import ConfigHistoryAdmin
 from routing.models import CapabilityScore, FallbackChain, FallbackStep, FaultRule, TaskPreference
 from routing.preview import RoutingPreviewView
@@ -23,7 +24,7 @@ _SORTABLE = forms.Media(
 
 
 @admin.register(CapabilityScore)
-class CapabilityScoreAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class CapabilityScoreAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     list_display = ["model", "capability", "score", "is_default"]
     list_editable = ["score", "is_default"]
     list_filter = ["capability", "is_default", "model__provider"]
@@ -33,7 +34,7 @@ class CapabilityScoreAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
 
 
 @admin.register(TaskPreference)
-class TaskPreferenceAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class TaskPreferenceAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     list_display = ["task", "position", "model"]
     list_display_links = ["model"]
     list_editable = ["position"]
@@ -71,7 +72,7 @@ class FallbackStepInline(admin.TabularInline):
 
 
 @admin.register(FallbackChain)
-class FallbackChainAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class FallbackChainAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     inlines = [FallbackStepInline]
     list_display = ["name", "capability", "is_default", "step_count", "description"]
     list_filter = ["capability", "is_default"]
@@ -88,7 +89,7 @@ class FallbackChainAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
 
 
 @admin.register(FaultRule)
-class FaultRuleAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+class FaultRuleAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     list_display = ["name", "target", "kind", "probability", "starts_at", "expires_at", "enabled"]
     list_filter = ["kind", "enabled"]
     search_fields = ["name", "notes"]

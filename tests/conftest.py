@@ -10,6 +10,7 @@ databases roll back and a generation number can repeat with other contents.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -63,6 +64,15 @@ def _close_thread_connections(django_db_setup) -> Iterator[None]:
 
     close_writers()
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+
+
+# The trail is keyed in tests, as in a deployment; tests of rotation add keys.
+TRAIL_KEYS = (("test-2026", "a-trail-key-for-tests-only-0123456789"),)
+
+
+@pytest.fixture(autouse=True)
+def trail_keys(settings: Any) -> None:
+    settings.AUDIT_TRAIL_KEYS = TRAIL_KEYS
 
 
 @pytest.fixture(autouse=True)

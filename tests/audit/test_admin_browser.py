@@ -9,7 +9,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 
-from audit.roles import ensure_qa_group
+from audit.roles import QA_GROUP, ensure_roles
 from audit.rollups import roll_up_hours
 from audit.types import CallOutcome
 from audit.verification import run_verification
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def _seed() -> None:
     qa = get_user_model().objects.create_user("qa", password="a-long-qa-password", is_staff=True)
-    qa.groups.add(ensure_qa_group(apps))  # transactional tests flush the migration's group
+    qa.groups.add(ensure_roles(apps)[QA_GROUP])
     CallRecordFactory.create_batch(6, provider="lmstudio", latency_ms=90)
     CallRecordFactory.create_batch(3, provider="openai", model="gpt-4o-mini", latency_ms=700)
     CallRecordFactory(

@@ -1,14 +1,21 @@
-"""verify_audit: an edit, a deletion and an insertion are each reported by record."""
+"""verify_audit: an edit, a deletion and an insertion are each reported by record,
+whether made through the ORM or straight in the database; forged checkpoints,
+re-keyed and downgraded records too."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.utils import timezone
 
 from audit.chain import chain_hash
-from audit.models import AuditVerification, CallRecord, ChainHead
+from audit.models import AuditVerification, CallRecord, ChainHead, PruneCheckpoint
+from audit.retention import _checkpoint
+from audit.services import record_config_change
 from tests.audit.factories import CallRecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +117,137 @@ def test_rewriting_the_tail_after_a_verification_is_caught():
 
     assert code == 1
     assert "changed since the verification that ended on it" in output
+
+
+def _sql(statement: str, *params: object) -> None:
+    """A statement run straight on the database, as someone with write access would."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement.format(calls=CallRecord._meta.db_table), params)
+
+
+def test_an_update_made_in_the_database_is_named():
+    records = CallRecordFactory.create_batch(3)
+
+    _sql("UPDATE {calls} SET output_tokens = 0, message = 'quiet' WHERE id = %s", records[1].pk)
+
+    code, output = _verify()
+    assert code == 1
+    assert f"edited    record {records[1].pk}: record {records[1].pk} no longer matches" in output
+
+
+def test_a_delete_made_in_the_database_is_named():
+    records = CallRecordFactory.create_batch(3)
+
+    _sql("DELETE FROM {calls} WHERE id = %s", records[1].pk)
+
+    code, output = _verify()
+    assert code == 1
+    assert f"seq 2 deleted (between record {records[0].pk} and record {records[2].pk})" in output
+
+
+def test_the_fields_added_since_are_audited_in_keyed_records():
+    (record,) = CallRecordFactory.create_batch(1, source_address="10.0.0.7")
+
+    _sql("UPDATE {calls} SET source_address = '10.9.9.9' WHERE id = %s", record.pk)
+
+    code, output = _verify()
+    assert code == 1 and f"record {record.pk} no longer matches its hash" in output
+
+
+def test_a_forged_prune_checkpoint_hides_nothing():
+    # Before the fix, a checkpoint carrying the head's seq and hash made the walk
+    # start after the head: "intact, 0 records checked".
+    records = CallRecordFactory.create_batch(3)
+    CallRecord.objects.filter(pk=records[0].pk).update(input_tokens=0)
+    head = ChainHead.objects.get()
+    forged = PruneCheckpoint.objects.create(
+        created_at=timezone.now(), actor="nobody", cutoff=timezone.now(),
+        seq=head.seq, row_hash=head.row_hash,
+    )  # fmt: skip
+
+    code, output = _verify()
+
+    assert code == 1
+    assert f"prune checkpoint {forged.pk} has no trail entry" in output
+    assert f"record {records[0].pk} no longer matches its hash" in output
+    assert "3 records checked" in output
+
+
+def test_a_pruned_chain_still_names_a_checkpoint_edited_afterwards():
+    old = CallRecordFactory.create_batch(3)
+    CallRecordFactory.create_batch(2)
+    CallRecord.objects.filter(pk__in=[r.pk for r in old]).update(
+        recorded_at=timezone.now() - timedelta(days=40)
+    )
+    call_command("prune_audit", "--older-than", "30", "--skip-verify", stdout=StringIO())
+    assert _verify()[0] == 0
+    checkpoint = PruneCheckpoint.objects.get()
+
+    PruneCheckpoint.objects.filter(pk=checkpoint.pk).update(seq=4, row_hash="0" * 64)
+
+    code, output = _verify()
+    assert code == 1
+    assert f"prune checkpoint {checkpoint.pk} was edited: row_hash, seq differ" in output
+    assert "seq 1–3 deleted" in output  # no longer vouched for: its gap is a deletion
+
+
+def test_an_entry_rehashed_under_a_key_nobody_configured_is_named(settings):
+    records = CallRecordFactory.create_batch(3)
+    row = CallRecord.objects.get(pk=records[1].pk)
+    settings.AUDIT_TRAIL_KEYS = (*settings.AUDIT_TRAIL_KEYS, ("forger", "f" * 40))
+    row.output_tokens, row.key_id = 0, "forger"
+    row.row_hash = chain_hash(row.prev_hash, row.__dict__)
+    row.save()
+    settings.AUDIT_TRAIL_KEYS = settings.AUDIT_TRAIL_KEYS[:1]
+
+    code, output = _verify()
+
+    assert code == 1
+    assert f"unknown key record {row.pk}: record {row.pk} names key 'forger'" in output
+
+
+def test_an_entry_rehashed_without_a_key_after_keyed_ones_is_named():
+    records = CallRecordFactory.create_batch(3)
+    row = CallRecord.objects.get(pk=records[2].pk)
+    row.output_tokens, row.key_id = 0, ""
+    row.row_hash = chain_hash(row.prev_hash, row.__dict__)  # plain sha256: no key needed
+    row.save()
+    ChainHead.objects.update(row_hash=row.row_hash)
+
+    code, output = _verify()
+
+    assert code == 1
+    assert f"downgraded record {row.pk}: record {row.pk} has no key after keyed ones" in output
+
+
+def test_entries_under_the_old_key_verify_after_a_new_key_is_added(settings):
+    old_key = settings.AUDIT_TRAIL_KEYS[0]
+    CallRecordFactory.create_batch(2)
+    record_config_change(
+        actor="alice", request_id="", obj_repr="p", action="add", before=None, after={"a": 1}
+    )
+    settings.AUDIT_TRAIL_KEYS = (("2027", "a-newer-trail-key-0123456789abcdef"), old_key)
+    CallRecordFactory.create_batch(2)
+
+    code, output = _verify()
+
+    assert code == 0, output
+    assert list(CallRecord.objects.order_by("seq").values_list("key_id", flat=True)) == [
+        "test-2026", "test-2026", "2027", "2027",
+    ]  # fmt: skip
+    settings.AUDIT_TRAIL_KEYS = settings.AUDIT_TRAIL_KEYS[:1]  # the old key dropped too soon
+    code, output = _verify()
+    assert code == 1 and output.count("names key 'test-2026'") == 3  # 2 records, 1 entry
+
+
+def test_records_an_interrupted_prune_left_behind_still_verify():
+    records = CallRecordFactory.create_batch(5)
+    now = timezone.now()
+    _checkpoint(records[2], cutoff=now, now=now, actor="prune")  # then stopped after one chunk
+    CallRecord.objects.filter(seq=1).delete()
+    assert _verify()[0] == 0
+
+    CallRecord.objects.filter(seq=3).update(output_tokens=0)
+
+    code, output = _verify()
+    assert code == 1 and f"record {records[2].pk} no longer matches its hash" in output

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIELDS = [f for f in CallRecord._meta.concrete_fields if not f.primary_key]
-CHAIN = ("seq", "recorded_at", "prev_hash", "row_hash")
+CHAIN = ("seq", "recorded_at", "prev_hash", "row_hash", "key_id")
 GIVEN = [f.attname for f in FIELDS if f.attname not in CHAIN]  # what a CallRecordData holds
 
 
@@ -39,7 +39,8 @@ def _every_field_set():
 
 
 def _write_with_the_orm(items):
-    """The writer as it was before raw SQL: what rows already in a trail look like."""
+    """The writer as it was before raw SQL and keys: what rows already in a trail
+    look like (unkeyed, their hash over the fields audited then)."""
     with transaction.atomic():
         head, _ = ChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"seq": 0, "row_hash": GENESIS_HASH}
@@ -82,7 +83,10 @@ def test_rows_are_stored_exactly_as_the_orm_stores_them(size):
     for seq, twin in zip(written, twins, strict=True):
         row = CallRecord.objects.get(seq=seq)
         CallRecord.objects.filter(pk=twin.pk).update(
-            recorded_at=row.recorded_at, prev_hash=row.prev_hash, row_hash=row.row_hash
+            recorded_at=row.recorded_at,
+            prev_hash=row.prev_hash,
+            row_hash=row.row_hash,
+            key_id=row.key_id,
         )
         # Compared as the database holds them, so a datetime or JSON text stored
         # in another format shows even where both read back as equal values.
@@ -103,13 +107,16 @@ def test_a_row_reads_back_with_every_value_it_was_given():
     assert row.row_hash == chain_hash(row.prev_hash, row.__dict__)
 
 
-def test_the_chain_verifies_across_rows_written_before_and_after_the_raw_writer():
+def test_the_chain_verifies_across_unkeyed_rows_and_the_keyed_rows_after_them():
     _write_with_the_orm(CallRecordDataFactory.build_batch(3))
-    write_records(CallRecordDataFactory.build_batch(4))
     _write_with_the_orm([_every_field_set()])
+    write_records(CallRecordDataFactory.build_batch(4))
     write_records([_every_field_set()])
 
     assert list(CallRecord.objects.order_by("seq").values_list("seq", flat=True)) == [*range(1, 10)]
+    assert list(CallRecord.objects.order_by("seq").values_list("key_id", flat=True)) == (
+        [""] * 4 + ["test-2026"] * 5
+    )
     assert run_verification(actor="test").ok
     head = ChainHead.objects.get()
     assert (head.seq, head.row_hash) == (9, CallRecord.objects.get(seq=9).row_hash)

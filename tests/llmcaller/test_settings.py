@@ -31,3 +31,17 @@ def test_a_malformed_value_stops_startup_with_a_clear_message():
 
     assert result.returncode != 0
     assert "UPSTREAM_CONNECT_TIMEOUT must be greater than zero" in result.stderr
+
+
+def test_a_short_trail_key_stops_startup():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "AUDIT_TRAIL_KEYS": "2026:too-short"},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode != 0
+    assert "AUDIT_TRAIL_KEYS takes id:secret pairs" in result.stderr
+    assert "too-short" not in result.stderr  # a secret never reaches an error message

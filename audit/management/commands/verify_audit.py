@@ -1,24 +1,65 @@
-"""manage.py verify_audit: check the call-record chain; non-zero exit on any problem."""
+"""manage.py verify_audit: check the call-record chain and the governance trail;
+non-zero exit on any problem. `--anchor` prints the heads it verified, to keep
+outside the database; `--against ANCHOR` also proves nothing up to that anchor
+was rewritten."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.anchors import Anchor, BadAnchor
+from audit.models import AuditVerification
 from audit.verification import run_verification
 
 
 class Command(BaseCommand):
-    help = "Verify the call-record hash chain and report every edited, inserted or deleted record."
+    help = (
+        "Verify the call-record chain and the governance trail, and report every edited, "
+        "inserted or deleted record."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--actor", default="verify_audit command", help="Who runs it.")
+        parser.add_argument(
+            "--anchor", action="store_true",
+            help="After a clean verification, print the heads verified (keep it outside the "
+            "database).",
+        )  # fmt: skip
+        parser.add_argument(
+            "--against", metavar="ANCHOR",
+            help="An anchor printed by --anchor earlier: prove nothing up to it was rewritten.",
+        )  # fmt: skip
 
-    def handle(self, *args: object, actor: str, **options: object) -> None:
-        verification = run_verification(actor=actor)
+    def handle(self, *args: object, actor: str, anchor: bool, against: str | None, **options):
+        try:
+            earlier = Anchor.parse(against) if against else None
+        except BadAnchor as exc:
+            raise CommandError(str(exc)) from None
+        verification = run_verification(actor=actor, anchor=earlier)
         for problem in verification.problems:
-            record = problem["record_id"] if problem["record_id"] is not None else "-"
-            self.stdout.write(f"{problem['kind']:<9} record {record}: {problem['detail']}")
-        summary = f"{verification.records_checked} records checked, head at {verification.head_seq}"
+            self.stdout.write(f"{problem['kind']:<9} {_where(problem)}: {problem['detail']}")
+        summary = (
+            f"{verification.records_checked} records checked, head at {verification.head_seq}; "
+            f"{verification.entries_checked} trail entries checked, head at "
+            f"{verification.trail_head_seq}"
+        )
+        if earlier is not None:
+            summary += f"; checked against the anchor {earlier}"
         if not verification.ok:
             raise CommandError(f"{len(verification.problems)} problem(s); {summary}.")
         self.stdout.write(self.style.SUCCESS(f"Audit trail intact: {summary}."))
+        if anchor:
+            self.stdout.write(f"Anchor: {_anchor_of(verification)}")
+
+
+def _where(problem: dict) -> str:
+    if problem.get("chain", "calls") == "trail":
+        return f"trail {problem['seq'] if problem['seq'] is not None else '-'}"
+    return f"record {problem['record_id'] if problem['record_id'] is not None else '-'}"
+
+
+def _anchor_of(verification: AuditVerification) -> Anchor:
+    return Anchor(
+        calls=(verification.head_seq, verification.head_hash),
+        trail=(verification.trail_head_seq, verification.trail_head_hash),
+    )

@@ -1,0 +1,26 @@
+"""Admin actions a user may not run are refused, not quietly skipped.
+
+Django leaves an action out of the list for a user without its permission, but
+a form posted by hand that names it anyway gets a changelist back (or "No
+action selected"), which reads like a glitch rather than a refusal. Admin
+classes with actions take `GuardedActionsAdmin` as a base, before
+`admin.ModelAdmin`: such a POST is answered 403 and nothing runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+
+class GuardedActionsAdmin:
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if request.method == "POST":
+            named = {name for name in request.POST.getlist("action") if name}
+            if named - set(self.get_actions(request)):
+                raise PermissionDenied
+        return super().changelist_view(request, extra_context)
