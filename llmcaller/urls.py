@@ -1,4 +1,4 @@
-"""URL map: the admin, liveness, the v1 API and its OpenAPI schema and docs.
+"""URL map: the admin, liveness, the v1 API, OAuth tokens, the OpenAPI schema and docs.
 
 The v1 paths are also `API_VIEWS`, the table `llmcaller.transport` serves them
 from without Django's request handler; the URL patterns keep them reversible
@@ -15,6 +15,7 @@ from llmcaller.api.chat import ChatStreamView, ChatView
 from llmcaller.api.embed import EmbedView
 from llmcaller.api.health import HealthView
 from llmcaller.api.models import ModelListView
+from llmcaller.oauth import RevokeTokenView, TokenView
 from llmcaller.views import LivenessView
 
 admin.site.site_header = "LLM Caller"
@@ -34,6 +35,9 @@ API_VIEWS = {f"/{pattern.pattern}": pattern.callback for pattern in api_patterns
 urlpatterns = [
     path("admin/", admin.site.urls),
     *api_patterns,
+    # OAuth 2 client credentials (llmcaller.oauth): Django's handler serves them.
+    path("oauth/token/", TokenView.as_view(), name="oauth-token"),
+    path("oauth/revoke/", RevokeTokenView.as_view(), name="oauth-revoke"),
     # The async views are described by schema-only DRF views (llmcaller.api.schema).
     path("api/schema/", SpectacularAPIView.as_view(urlconf="llmcaller.api.schema"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
