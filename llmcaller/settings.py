@@ -346,6 +346,22 @@ OAUTH2_PROVIDER = {
     },  # fmt: skip
 }
 
+# --- Metrics and traces ------------------------------------------------------------
+
+# /metrics answers a scraper presenting this bearer token, or calling from these
+# networks; with neither set it answers nobody.
+LLMCALLER_METRICS_TOKEN = env.str("LLMCALLER_METRICS_TOKEN", default="")
+LLMCALLER_METRICS_NETWORKS = _networks(
+    "LLMCALLER_METRICS_NETWORKS", env.list("LLMCALLER_METRICS_NETWORKS", default=[])
+)
+
+# Traces over OTLP/HTTP (providers.tracing); off by default, and then free.
+LLMCALLER_TRACING_ENABLED = env.bool("LLMCALLER_TRACING_ENABLED", default=False)
+LLMCALLER_OTLP_ENDPOINT = env.str(
+    "LLMCALLER_OTLP_ENDPOINT", default="http://127.0.0.1:4318/v1/traces"
+)
+LLMCALLER_TRACING_SERVICE_NAME = env.str("LLMCALLER_TRACING_SERVICE_NAME", default="llm-caller")
+
 # --- Calls and streams ----------------------------------------------------------------
 
 LLMCALLER_DEFAULT_PROVIDER = env.str("LLMCALLER_DEFAULT_PROVIDER", default="")

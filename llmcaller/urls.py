@@ -16,7 +16,7 @@ from llmcaller.api.embed import EmbedView
 from llmcaller.api.health import HealthView
 from llmcaller.api.models import ModelListView
 from llmcaller.oauth import RevokeTokenView, TokenView
-from llmcaller.views import LivenessView
+from llmcaller.views import LivenessView, MetricsView
 
 admin.site.site_header = "LLM Caller"
 admin.site.site_title = "LLM Caller admin"
@@ -24,6 +24,7 @@ admin.site.index_title = "Gateway configuration"
 
 api_patterns = [
     path("livez", LivenessView.as_view(), name="liveness"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("health", HealthView.as_view(), name="health"),
     path("mcp/chat", ChatView.as_view(), name="chat"),
     path("mcp/chatStream", ChatStreamView.as_view(), name="chat-stream"),

@@ -27,6 +27,7 @@ from providers.errors import (
     UpstreamUnreachable,
 )
 from providers.http import parsed_url
+from providers.tracing import with_trace_context
 from providers.types import (
     ChatDelta,
     ChatDone,
@@ -183,7 +184,7 @@ class ProviderAdapter:
                 method,
                 parsed_url(self.config.url(path)),
                 json=payload,
-                headers=self.auth_headers(),
+                headers=with_trace_context(self.auth_headers()),
                 timeout=self.config.timeout,
             )
         except httpx.HTTPError as exc:
@@ -202,7 +203,7 @@ class ProviderAdapter:
             method,
             parsed_url(self.config.url(path)),
             json=payload,
-            headers=self.auth_headers(),
+            headers=with_trace_context(self.auth_headers()),
             timeout=self.config.timeout,
         )
         try:
