@@ -15,6 +15,7 @@ memory-mapped files there, and a scrape of any worker reads them all. Without it
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -67,10 +68,18 @@ def observe_call(
     *, method: str, door: str, outcome: str, provider: str, model: str, seconds: float,
     first_token_seconds: float | None,
 ) -> None:  # fmt: skip
-    CALLS.labels(method, door, outcome, provider, model).inc()
-    CALL_SECONDS.labels(method, door).observe(seconds)
+    _calls(method, door, outcome, provider, model).inc()
+    _call_seconds(method, door).observe(seconds)
     if first_token_seconds is not None:
-        FIRST_TOKEN_SECONDS.labels(provider, model).observe(first_token_seconds)
+        _first_token_seconds(provider, model).observe(first_token_seconds)
+
+
+# `labels()` costs several microseconds a call (it converts and checks every value);
+# the hot path keeps each labelled child it has used. Labels come from the
+# configuration, so the caches stay small; their bound keeps them so.
+_calls = lru_cache(maxsize=4096)(CALLS.labels)
+_call_seconds = lru_cache(maxsize=256)(CALL_SECONDS.labels)
+_first_token_seconds = lru_cache(maxsize=1024)(FIRST_TOKEN_SECONDS.labels)
 
 
 def exposition() -> bytes:

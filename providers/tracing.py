@@ -10,7 +10,9 @@ prompts, answers, tokens or upstream text.
 This module lives in `providers` because the layers above (routing, the
 transport) may import it and the upstream request is where the context leaves.
 With tracing off every helper returns at its first line, so the hot path pays
-one settings lookup per helper.
+a few attribute reads. The flag is read from settings once and kept: a Django
+settings read costs over a microsecond (`LazyObject.__getattribute__`), and
+tests that change it send `setting_changed`, which drops the kept value.
 """
 
 from __future__ import annotations
@@ -33,16 +35,27 @@ _tracer = trace.get_tracer("llmcaller")
 
 
 class _Setup:
-    """The tracer provider this process configured (None: none, or the tests')."""
+    """The tracer provider this process configured (None: none, or the tests'),
+    and LLMCALLER_TRACING_ENABLED as last read (None: read it again)."""
 
     provider: Any = None
+    enabled: bool | None = None
 
 
 _setup = _Setup()
 
 
 def tracing_enabled() -> bool:
-    return settings.LLMCALLER_TRACING_ENABLED
+    enabled = _setup.enabled
+    if enabled is None:
+        enabled = _setup.enabled = settings.LLMCALLER_TRACING_ENABLED
+    return enabled
+
+
+def forget_tracing_setting(*, setting: str, **kwargs: Any) -> None:
+    """`setting_changed` receiver: the tests turned tracing on or off."""
+    if setting == "LLMCALLER_TRACING_ENABLED":
+        _setup.enabled = None
 
 
 def configure_tracing() -> None:

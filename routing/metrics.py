@@ -8,6 +8,8 @@ so reading the breakers on every call costs no metric write.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from prometheus_client import Counter, Gauge, Histogram
 
 from routing.types import CircuitState
@@ -46,6 +48,11 @@ CIRCUIT_TRANSITIONS = Counter(
     "Circuits this gateway opened or closed, by provider and the state entered.",
     ["provider", "state"],
 )
+# Labelled children the hot path keeps (`labels()` costs microseconds a call).
+route_counter = lru_cache(maxsize=256)(ROUTES.labels)
+attempt_counter = lru_cache(maxsize=4096)(ATTEMPTS.labels)
+attempt_seconds = lru_cache(maxsize=256)(ATTEMPT_SECONDS.labels)
+
 _STATE_VALUES = {CircuitState.CLOSED: 0, CircuitState.HALF_OPEN: 1, CircuitState.OPEN: 2}
 # The state each provider's gauge was last set to, in this process.
 _seen: dict[str, CircuitState] = {}

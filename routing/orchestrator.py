@@ -37,13 +37,13 @@ from providers.adapters import adapter_class
 from providers.adapters.base import ProviderAdapter
 from providers.errors import UpstreamError, UpstreamTemporary
 from providers.http import shared_client
-from providers.tracing import SpanKind, child_span, mark_failed
+from providers.tracing import SpanKind, child_span, mark_failed, tracing_enabled
 from providers.types import ChatDelta, ChatDone, ChatRequest, EmbedRequest
 from routing import response_cache
 from routing.breaker import BreakerReading, CircuitBreaker
 from routing.errors import DeadlineExceeded, RouteMisconfigured, RouteRefused, error_class
 from routing.faults import break_stream, inject_fault, pick_fault
-from routing.metrics import ATTEMPT_SECONDS, ATTEMPTS, FALLBACKS, RETRIES, ROUTES
+from routing.metrics import FALLBACKS, RETRIES, attempt_counter, attempt_seconds, route_counter
 from routing.planner import plan_call
 from routing.snapshot import acurrent_snapshot
 from routing.types import (
@@ -224,6 +224,8 @@ class _Run:
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def attempt_once(self, step: RouteStep, attempt: Attempter) -> Any:
+        if not tracing_enabled():  # the span's context manager alone costs microseconds
+            return await self._attempt_once(step, attempt)
         with child_span("upstream attempt", kind=SpanKind.CLIENT, **{
             "llmcaller.provider": step.provider, "llmcaller.model": step.model,
         }) as span:  # fmt: skip
@@ -260,7 +262,7 @@ class _Run:
     def record_mid_stream_failure(self, step: RouteStep, exc: UpstreamError) -> None:
         outcome = f"{error_class(exc)} mid-stream"
         self.attempts.append(Attempt(step.provider, step.model, outcome, 0))
-        ATTEMPTS.labels(step.provider, step.model, outcome).inc()
+        attempt_counter(step.provider, step.model, outcome).inc()
         self._count_failure(step, exc)
 
     def remaining(self) -> float:
@@ -277,7 +279,7 @@ class _Run:
     def routed_info(self, *, cache_hit: bool = False) -> RoutingInfo:
         """The routing of an answered call, counted once by its strategy."""
         info = self.info(cache_hit=cache_hit)
-        ROUTES.labels(self.request.capability, info.strategy, "yes" if cache_hit else "no").inc()
+        route_counter(self.request.capability, info.strategy, "yes" if cache_hit else "no").inc()
         return info
 
     def info(self, *, cache_hit: bool = False) -> RoutingInfo:
@@ -292,8 +294,8 @@ class _Run:
         seconds = time.perf_counter() - started
         latency = round(seconds * 1000, 2)
         name = fault.name if fault is not None else None
-        ATTEMPTS.labels(step.provider, step.model, outcome).inc()
-        ATTEMPT_SECONDS.labels(step.provider).observe(seconds)
+        attempt_counter(step.provider, step.model, outcome).inc()
+        attempt_seconds(step.provider).observe(seconds)
         self.attempts.append(Attempt(step.provider, step.model, outcome, latency, name))
 
     def _count_failure(self, step: RouteStep, exc: UpstreamError) -> None:

@@ -151,7 +151,7 @@ def two_workers(tmp_path: Path, upstream) -> Iterator[tuple[str, str, Path]]:
     server = subprocess.Popen([sys.executable, "-m", "llmcaller.serve"], env=env, cwd=BASE_DIR)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url)
+        _wait_until_up(url, seconds=90)  # two workers start slowly on a busy machine
         yield url, token, metrics_dir
     finally:
         server.terminate()
@@ -178,8 +178,9 @@ def test_a_scrape_of_either_worker_counts_the_calls_of_both(two_workers, upstrea
         scraped = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {SCRAPER}"},
                             timeout=10).text  # fmt: skip
         calls = "llmcaller_calls_total"
+        # The model label is whichever discovered model routing chose.
         assert sample(scraped, calls, method="chat", door="v1", outcome="success",
-                      provider="sandbox", model=CHAT_MODEL) == CALLS  # fmt: skip
+                      provider="sandbox") == CALLS  # fmt: skip
         assert sample(scraped, calls, outcome="rejected_auth") == REFUSED
         assert sample(scraped, "llmcaller_upstream_attempts_total", outcome="ok") == CALLS
         assert sample(scraped, "llmcaller_routes_total", capability="chat",
