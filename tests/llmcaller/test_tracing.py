@@ -5,7 +5,10 @@ with the call's span under the caller's `traceparent`, a span per upstream attem
 from __future__ import annotations
 
 import json
+import os
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +22,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from audit.models import CallRecord
 from tests.factories import ModelFactory, ProviderFactory
 from tests.llmcaller.helpers import CHAT_MODEL, chat_body, running_asgi
+from tests.sandbox import BASE_DIR
 
 
 class RecordingUpstream:
@@ -149,3 +153,44 @@ def test_with_tracing_off_nothing_is_traced_or_sent_upstream(api, listener, expo
     assert response.status_code == 200 and response.json()["traceId"] != trace_id
     assert exporter.get_finished_spans() == ()
     assert all("traceparent" not in h for h in listener.headers)
+
+
+class OtlpCollector:
+    """A loopback OTLP/HTTP collector: keeps each export's path, type and body."""
+
+    def __init__(self) -> None:
+        self.exports: list[tuple[str, str, bytes]] = []
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while (message := await receive())["type"] == "http.request":
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode(): v.decode() for k, v in scope["headers"]}
+        self.exports.append((scope["path"], headers.get("content-type", ""), body))
+        await _answer(send, 200, b"", b"application/x-protobuf")
+
+
+def test_a_configured_gateway_exports_its_spans_over_otlp_http():
+    collector = OtlpCollector()
+    script = (
+        "import django; django.setup()\n"
+        "from providers.tracing import child_span, configure_tracing, shutdown_tracing\n"
+        "configure_tracing()\n"
+        "with child_span('exported attempt'):\n"
+        "    pass\n"
+        "shutdown_tracing()\n"
+    )
+    with running_asgi(collector) as url:
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "llmcaller.settings",
+               "LLMCALLER_TRACING_ENABLED": "true",
+               "LLMCALLER_OTLP_ENDPOINT": f"{url}/v1/traces"}  # fmt: skip
+        subprocess.run([sys.executable, "-c", script], env=env, cwd=BASE_DIR, check=True,
+                       timeout=60)  # fmt: skip
+
+    (path, content_type, body) = collector.exports[0]
+    assert (path, content_type) == ("/v1/traces", "application/x-protobuf")
+    assert b"exported attempt" in body and b"llm-caller" in body  # span and service names
