@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AbstractApplication, Application, get_access_token_model
+from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
 from oauth2_provider.settings import oauth2_settings
 
@@ -70,6 +71,18 @@ def forget_deleted_access_token(sender: type, instance: Any, **kwargs: Any) -> N
     done (the revoke endpoint, the admin, an application's deletion), and this one
     receiver catches every path the toolkit takes to it."""
     forget_access_tokens([instance.token_checksum])
+
+
+class ClientValidator(OAuth2Validator):
+    """The toolkit's checks, and one more: an inactive client obtains no token."""
+
+    def validate_grant_type(self, client_id: str, grant_type: str, client: Any, request: Any,
+                            *args: Any, **kwargs: Any) -> bool:  # fmt: skip
+        allowed = super().validate_grant_type(client_id, grant_type, client, request, *args,
+                                              **kwargs)  # fmt: skip
+        return allowed and ClientApplication.objects.filter(
+            application=request.client, client__active=True
+        ).exists()  # fmt: skip
 
 
 class ClientScopes(BaseScopes):

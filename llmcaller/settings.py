@@ -317,6 +317,8 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_GENERATOR": "llmcaller.oauth.generate_access_token",
     # A token's scopes are the client's allowed methods (llmcaller.oauth.ClientScopes).
     "SCOPES_BACKEND_CLASS": "llmcaller.oauth.ClientScopes",
+    # Refuses tokens to inactive clients and to applications of no client.
+    "OAUTH2_VALIDATOR_CLASS": "llmcaller.oauth.ClientValidator",
     "SCOPES": {
         "chat": "chat",
         "chatStream": "streaming chat",

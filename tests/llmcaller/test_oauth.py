@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
-from llmcaller.models import ClientApplication
+from llmcaller.models import Client, ClientApplication
 from llmcaller.oauth import IssuedApplication, create_application
 from llmcaller.tokens import OAUTH_TOKEN_PREFIX
 from tests.factories import ClientFactory
@@ -100,8 +100,10 @@ def test_a_wrong_secret_or_an_inactive_client_gets_no_token(gateway, application
     assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")
     assert application.client_secret not in wrong.text
 
-    application.link.client.__class__.objects.update(active=False)
-    assert obtain(gateway, application).json()["scope"] == ""  # no method left to grant
+    Client.objects.filter(pk=application.link.client_id).update(active=False)
+    refused = obtain(gateway, application)
+    assert (refused.status_code, refused.json()["error"]) == (400, "unauthorized_client")
+    assert not AccessToken.objects.exists()
 
 
 def test_a_token_is_refused_once_it_expires(gateway, provider, application, monkeypatch):
