@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.db import connection
 
+from audit import metrics
 from audit.checkpoints import Checkpointer, become_writer_thread, checkpoints_wanted
 from audit.types import CallRecordData
 from audit.writer import write_records
@@ -60,6 +62,7 @@ class Batcher:
     async def submit(self, item: CallRecordData) -> None:
         future: asyncio.Future[None] = self._loop.create_future()
         self._pending.append((item, future))
+        metrics.QUEUED.inc()
         if self._flushing is None:  # a running flush takes the queue when it ends
             if len(self._pending) >= self.max_records:
                 self._start_flush()
@@ -92,9 +95,12 @@ class Batcher:
             self._flushing = self._loop.create_task(self._flush(batch))
 
     async def _flush(self, batch: list[tuple[CallRecordData, asyncio.Future[None]]]) -> None:
+        metrics.QUEUED.dec(len(batch))
+        started = time.perf_counter()
         try:
             await self._on_writer(write_records, [item for item, _ in batch])
         except BaseException as exc:
+            metrics.FAILED_BATCHES.inc()
             logger.exception("Could not store a batch of %d call records", len(batch))
             await self._discard_connection()
             for _, future in batch:
@@ -103,6 +109,8 @@ class Batcher:
             if not isinstance(exc, Exception):
                 raise
         else:
+            metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
+            metrics.BATCH_RECORDS.observe(len(batch))
             self.batches += 1
             self.records += len(batch)
             for _, future in batch:

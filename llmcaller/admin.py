@@ -1,5 +1,8 @@
-"""Admin for clients and their tokens. A raw token is shown once, in the message
-after "Issue a token"; the admin never shows a hash, only the display prefix."""
+"""Admin for clients, their tokens and their OAuth applications. A raw token is
+shown once, in the message after "Issue a token", and an application's secret
+once, after "Create an OAuth application"; the admin never shows a hash, only
+the display prefix or the client id. The toolkit's own admin (Django OAuth
+Toolkit) lists access tokens; its "Revoke selected access tokens" revokes them."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ from django.http import HttpRequest
 from audit.guards import GuardedActionsAdmin
 from audit.history import ConfigHistoryAdmin
 from llmcaller.forms import ClientForm
-from llmcaller.models import Client, ClientToken
+from llmcaller.models import Client, ClientApplication, ClientToken
+from llmcaller.oauth import create_application, forget_client_access_tokens
 from llmcaller.tokens import forget_token, issue_token, revoke_tokens
 
 
@@ -25,14 +29,29 @@ class ClientTokenInline(admin.TabularInline):
         return False  # tokens are issued by the action, which shows the raw value once
 
 
+class ClientApplicationInline(admin.TabularInline):
+    model = ClientApplication
+    extra = 0
+    fields = ["oauth_client_id", "created_at"]
+    readonly_fields = ["oauth_client_id", "created_at"]
+    verbose_name_plural = "OAuth applications (deleting one revokes its access tokens)"
+
+    @admin.display(description="OAuth client id")
+    def oauth_client_id(self, obj: ClientApplication) -> str:
+        return obj.application.client_id
+
+    def has_add_permission(self, request: HttpRequest, obj: Client | None = None) -> bool:
+        return False  # created by the action, which shows the secret once
+
+
 @admin.register(Client)
 class ClientAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     form = ClientForm
     list_display = ["tool_id", "name", "active", "methods", "requests_per_minute", "live_tokens"]
     list_filter = ["active"]
     search_fields = ["tool_id", "name"]
-    inlines = [ClientTokenInline]
-    actions = ["issue_tokens"]
+    inlines = [ClientTokenInline, ClientApplicationInline]
+    actions = ["issue_tokens", "create_applications"]
 
     @admin.display(description="allowed methods")
     def methods(self, obj: Client) -> str:
@@ -49,6 +68,7 @@ class ClientAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         for token in obj.tokens.all():
             forget_token(token.token_hash)  # methods, limits, active apply at once
+        forget_client_access_tokens(obj)
 
     def has_issue_token_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("llmcaller.issue_token")
@@ -59,6 +79,16 @@ class ClientAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
             issued = issue_token(client=client)
             message = f"New token for {client.tool_id} (copy it now, it is not shown again): "
             self.message_user(request, message + issued.raw, messages.WARNING)
+
+    @admin.action(description="Create an OAuth application (secret shown once)")
+    def create_applications(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
+        for client in queryset:
+            issued = create_application(client=client)
+            message = (
+                f"New OAuth application for {client.tool_id}: client id {issued.client_id}, "
+                f"secret (copy it now, it is not shown again): {issued.client_secret}"
+            )
+            self.message_user(request, message, messages.WARNING)
 
 
 @admin.register(ClientToken)

@@ -25,9 +25,11 @@ from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from audit.services import flush_pending  # noqa: E402
 from llmcaller.mcp import http as mcp_http  # noqa: E402
+from llmcaller.metrics import process_exiting  # noqa: E402
 from llmcaller.transport import ApiTransport  # noqa: E402
 from llmcaller.urls import API_VIEWS  # noqa: E402
 from providers.http import close_shared_client, open_shared_client  # noqa: E402
+from providers.tracing import configure_tracing, shutdown_tracing  # noqa: E402
 
 _mcp = mcp_http.McpHttpDoor()
 _http = ApiTransport(
@@ -49,6 +51,7 @@ async def _lifespan(receive, send) -> None:
         if message["type"] == "lifespan.startup":
             await open_shared_client()
             await running.enter_async_context(_mcp.running())  # the MCP session manager
+            configure_tracing()
             # Everything loaded so far (Django, the apps, the URL map) lives as
             # long as the worker: keeping it out of the collector's full passes
             # took the longest pause per call from ~50 ms to ~15 ms in the bench.
@@ -58,6 +61,8 @@ async def _lifespan(receive, send) -> None:
             await running.aclose()
             await flush_pending()  # call records still queued on this loop
             await close_shared_client()
+            shutdown_tracing()  # the spans still buffered
+            process_exiting()
             gc.unfreeze()  # a server run inside another process (the tests) hands it back
             await send({"type": "lifespan.shutdown.complete"})
             return

@@ -3,16 +3,21 @@
     address outside LLMCALLER_ALLOWED_NETWORKS        → 403 FORBIDDEN
     no token, unknown, expired or revoked, client off  → 401 UNAUTHENTICATED
     method not in the client's allow-list              → 403 FORBIDDEN
+      (for an OAuth access token: not in its scopes either)
 
-`authenticate` checks all three; `identify` the first two, for a door (MCP)
-that learns the method only later, from the message it carries.
-
-X-Forwarded-For is believed only from peers in `LLMCALLER_TRUSTED_PROXIES`.
-A token's lookup (hash → client) is cached for `LLMCALLER_TOKEN_CACHE_SECONDS`,
-misses included, and `last_used_at` is written at most once a minute. The cache
-is called synchronously: local memory costs less than a thread hop, and Redis
-answers on the local network in a fraction of one. Failed attempts are counted
-per token fingerprint and logged with that fingerprint, never the token.
+This is the one authentication function of every door: `authenticate` checks the
+address, the token and the method; `identify` the first two, for a door (MCP)
+that learns the method only later, from the message it carries. A token is either static
+(`llmc_…`, `llmcaller.tokens`) or an OAuth 2 access token (`llmco_…`,
+`llmcaller.oauth`); each is looked up in its own table only. X-Forwarded-For is
+believed only from peers in `LLMCALLER_TRUSTED_PROXIES`. A lookup (token →
+client) is cached for `LLMCALLER_TOKEN_CACHE_SECONDS`, misses included; expiry
+is checked on every call against the cached expiry time, and revocation drops
+the cached entry (other processes without a shared cache see it within the
+cache time). A static token's `last_used_at` is written at most once a minute.
+The cache is called synchronously: local memory costs less than a thread hop,
+and Redis answers on the local network in a fraction of one. Failed attempts
+are counted per token fingerprint and logged with that fingerprint, never the token.
 """
 
 from __future__ import annotations
@@ -26,11 +31,19 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils.timezone import now
+from oauth2_provider.models import get_access_token_model
 
 from llmcaller.errors import Forbidden, Unauthenticated
-from llmcaller.models import ClientToken
-from llmcaller.tokens import CACHE_KEY, fingerprint, hash_token
+from llmcaller.models import Client, ClientApplication, ClientToken
+from llmcaller.tokens import (
+    CACHE_KEY,
+    OAUTH_CACHE_KEY,
+    OAUTH_TOKEN_PREFIX,
+    fingerprint,
+    hash_token,
+    oauth_checksum,
+)
 
 logger = logging.getLogger("llmcaller.auth")
 
@@ -64,15 +77,16 @@ class CallerClient:
 @dataclass(frozen=True)
 class _TokenRecord:
     token_id: int
-    client: CallerClient
+    client: CallerClient  # for an access token, `methods` is already cut to its scopes
     client_active: bool
     expires_at: datetime | None
     revoked: bool
+    static: bool = True  # False: an OAuth access token
 
     def refusal(self) -> str | None:
         if self.revoked:
             return "revoked"
-        if self.expires_at is not None and self.expires_at <= timezone.now():
+        if self.expires_at is not None and self.expires_at <= now():
             return "expired"
         return None if self.client_active else "client inactive"
 
@@ -88,13 +102,13 @@ async def identify(request: HttpRequest) -> CallerClient:
     """The caller's client, whatever it may call (a door that checks methods later)."""
     check_caller_address(request)
     raw = presented_token(request)
-    token_hash = hash_token(raw) if raw else ""
-    record = await _lookup(token_hash) if raw else None
+    record = await _lookup(raw) if raw else None
     reason = "missing" if not raw else ("unknown" if record is None else record.refusal())
     if reason:
         _count_failure(raw, reason, record.client.tool_id if record else "", request)
         raise Unauthenticated("A valid client token is required.")
-    await _touch(token_hash, record.token_id)
+    if record.static:
+        await _touch(record.token_id)
     return record.client
 
 
@@ -130,25 +144,47 @@ def _trusted_proxy(address: IPv4Address | IPv6Address) -> bool:
     return any(address in net for net in settings.LLMCALLER_TRUSTED_PROXIES)
 
 
-async def _lookup(token_hash: str) -> _TokenRecord | None:
-    key = CACHE_KEY.format(token_hash)
+async def _lookup(raw: str) -> _TokenRecord | None:
+    if raw.startswith(OAUTH_TOKEN_PREFIX):
+        digest, key, load = oauth_checksum(raw), OAUTH_CACHE_KEY, _load_access_token
+    else:
+        digest, key, load = hash_token(raw), CACHE_KEY, _load_static_token
+    key = key.format(digest)
     cached = cache.get(key)
     if cached is not None:
         return None if cached == _MISSING else cached
-    token = (
-        await ClientToken.objects.select_related("client").filter(token_hash=token_hash).afirst()
-    )
-    record = _record(token) if token else None
+    record = await load(digest)
     cache.set(key, record or _MISSING, settings.LLMCALLER_TOKEN_CACHE_SECONDS)
     return record
 
 
-def _record(token: ClientToken) -> _TokenRecord:
-    client = token.client
-    snapshot = CallerClient(
+async def _load_static_token(token_hash: str) -> _TokenRecord | None:
+    tokens = ClientToken.objects.select_related("client")
+    token = await tokens.filter(token_hash=token_hash).afirst()
+    if token is None:
+        return None
+    expires, revoked = token.expires_at, token.revoked_at is not None
+    return _TokenRecord(token.pk, _snapshot(token.client), token.client.active, expires, revoked)
+
+
+async def _load_access_token(checksum: str) -> _TokenRecord | None:
+    """An OAuth access token of a client's application; revoking one deletes it."""
+    tokens = get_access_token_model().objects.select_related("application__gateway_client__client")
+    token = await tokens.filter(token_checksum=checksum).afirst()
+    try:
+        client = token.application.gateway_client.client
+    except (AttributeError, ClientApplication.DoesNotExist):  # no token, or no client's
+        return None
+    snapshot = _snapshot(client, scopes=frozenset(token.scope.split()))
+    return _TokenRecord(token.pk, snapshot, client.active, token.expires, False, static=False)
+
+
+def _snapshot(client: Client, *, scopes: frozenset[str] | None = None) -> CallerClient:
+    methods = frozenset(client.allowed_methods)
+    return CallerClient(
         id=client.pk,
         tool_id=client.tool_id,
-        methods=frozenset(client.allowed_methods),
+        methods=methods if scopes is None else methods & scopes,
         requests_per_minute=client.requests_per_minute,
         max_concurrent_streams=client.max_concurrent_streams,
         daily_token_budget=client.daily_token_budget,
@@ -157,26 +193,23 @@ def _record(token: ClientToken) -> _TokenRecord:
         keeps_content=client.keeps_content,
         content_retention_days=client.content_retention_days,
     )
-    return _TokenRecord(
-        token.pk, snapshot, client.active, token.expires_at, token.revoked_at is not None
-    )
 
 
 # When this process last claimed each token's once-a-minute `last_used_at` write
-# (by token hash): it asks the shared cache, a Redis round trip, at most once a
+# (by token id): it asks the shared cache, a Redis round trip, at most once a
 # minute per token.
-_touched: dict[str, float] = {}
+_touched: dict[int, float] = {}
 
 
-async def _touch(token_hash: str, token_id: int) -> None:
-    now = time.monotonic()
-    if now - _touched.get(token_hash, -TOUCH_INTERVAL) < TOUCH_INTERVAL:
+async def _touch(token_id: int) -> None:
+    moment = time.monotonic()
+    if moment - _touched.get(token_id, -TOUCH_INTERVAL) < TOUCH_INTERVAL:
         return
     if len(_touched) > 10_000:
         _touched.clear()
-    _touched[token_hash] = now
+    _touched[token_id] = moment
     if cache.add(USED_KEY.format(token_id), 1, TOUCH_INTERVAL):
-        await ClientToken.objects.filter(pk=token_id).aupdate(last_used_at=timezone.now())
+        await ClientToken.objects.filter(pk=token_id).aupdate(last_used_at=now())
 
 
 def _count_failure(raw: str, reason: str, tool_id: str, request: HttpRequest) -> None:

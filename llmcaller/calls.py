@@ -15,6 +15,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,8 @@ from audit.services import record_call
 from audit.types import CallDoor, CallOutcome, CallRecordData
 from llmcaller.api.outputs import routing_json
 from llmcaller.errors import BadRequest, Forbidden, RateLimited, Unauthenticated, error_shape
+from llmcaller.metrics import observe_call
+from providers.tracing import child_span, mark_failed, start_call_span, trace_id_of
 from providers.types import Usage
 from routing.types import RoutedChat, RoutedEmbed, StreamCompleted
 
@@ -58,6 +61,18 @@ class CallLog:
     failure: BaseException | None = None
     completed_stream: bool = False
     finished: bool = False
+    span: Any = None  # the call's trace span, when tracing is on
+
+    def start_trace(self, headers: Mapping[str, str]) -> object | None:
+        """Open the call's span under the caller's `traceparent` and make it current
+        (the door calls `leave_span(token)` when its handler returns); the call's
+        `traceId` becomes the trace's id. None when tracing is off."""
+        started = start_call_span(f"{self.door} {self.method}", headers)
+        if started is None:
+            return None
+        self.span, token = started
+        self.trace_id = trace_id_of(self.span)
+        return token
 
     def admitted(self, client: Any) -> None:
         self.client, self.client_id = client.tool_id, client.id
@@ -103,7 +118,32 @@ class CallLog:
         self.finished = True
         if logger.isEnabledFor(logging.INFO):  # no line to build when none is written
             logger.info(json.dumps(self.as_dict(), ensure_ascii=False, default=str))
-        await record_call(self.record(status))
+        record = self.record(status)
+        observe_call(
+            method=self.method, door=self.door, outcome=record.outcome, provider=self.provider,
+            model=self.model, seconds=time.perf_counter() - self.started,
+            first_token_seconds=self.first_token - self.started if self.first_token else None,
+        )  # fmt: skip
+        if self.span is None:
+            await record_call(record)
+            return
+        try:
+            with child_span("audit write", parent=self.span):
+                await record_call(record)
+        finally:
+            self._end_span(record)
+
+    def _end_span(self, record: CallRecordData) -> None:
+        attributes = {
+            "llmcaller.method": self.method, "llmcaller.door": self.door,
+            "llmcaller.client": self.client, "llmcaller.provider": self.provider,
+            "llmcaller.model": self.model, "llmcaller.outcome": record.outcome,
+            "http.response.status_code": record.http_status or 0,
+        }  # fmt: skip
+        self.span.set_attributes(attributes)
+        if record.error_class:
+            mark_failed(self.span, record.error_class)
+        self.span.end()
 
     async def end_stream(self) -> None:
         """A stream that neither completed nor failed was cut off by its client."""

@@ -18,6 +18,7 @@ from django.utils import timezone
 from audit.selectors import abudget_status
 from llmcaller.auth import CallerClient
 from llmcaller.errors import RateLimited
+from llmcaller.metrics import BUDGET_REJECTED, RATE_REJECTED, STREAMS_REJECTED
 
 WINDOW = 60
 RATE_KEY = "llmcaller:rate:{}:{}"
@@ -33,6 +34,7 @@ def check_rate(client: CallerClient) -> None:
     window = int(now // WINDOW)
     count = _incr(RATE_KEY.format(client.id, window), WINDOW + 5)
     if count > limit:
+        RATE_REJECTED.inc()
         raise RateLimited(
             f"This client is over its limit of {limit} requests a minute.",
             retry_after=WINDOW - now % WINDOW,
@@ -62,6 +64,7 @@ def acquire_stream_slot(client: CallerClient) -> StreamSlot:
     slot = StreamSlot(key)
     if _incr(key, settings.LLMCALLER_STREAM_SLOT_TTL) > limit:
         slot.release()
+        STREAMS_REJECTED.inc()
         raise RateLimited(
             f"This client already has {limit} streams open.", retry_after=STREAM_RETRY_AFTER
         )
@@ -84,6 +87,7 @@ async def check_budget(client: CallerClient) -> None:
     )
     if allowed:
         return
+    BUDGET_REJECTED.inc()
     wait = (resets_at - timezone.now()).total_seconds() if resets_at else None
     when = f" It resets at {resets_at:%Y-%m-%d %H:%M} UTC." if resets_at else ""
     raise RateLimited(f"The client's token budget is spent.{when}", retry_after=wait)

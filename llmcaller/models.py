@@ -1,7 +1,9 @@
-"""The client registry: the tools that may call the gateway, and their tokens.
+"""The client registry: the tools that may call the gateway, and their credentials.
 
-A token is stored only as HMAC-SHA256(pepper, token) with a short prefix for
-display; the raw value is shown once, when it is issued (`llmcaller.tokens`).
+A static token is stored only as HMAC-SHA256(pepper, token) with a short prefix
+for display; the raw value is shown once, when it is issued (`llmcaller.tokens`).
+A client may also hold OAuth 2 applications (`ClientApplication`), through which
+it obtains short-lived access tokens (`llmcaller.oauth`).
 """
 
 from __future__ import annotations
@@ -106,3 +108,22 @@ class ClientToken(models.Model):
     def is_live(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class ClientApplication(models.Model):
+    """An OAuth 2 application of a client. With its id and secret the client obtains
+    short-lived access tokens (client credentials) whose scopes are its allowed
+    methods; deleting the application ends its access tokens."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="applications")
+    application = models.OneToOneField(
+        "oauth2_provider.Application", on_delete=models.CASCADE, related_name="gateway_client"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["client__tool_id", "-created_at"]
+        verbose_name = "OAuth application"
+
+    def __str__(self) -> str:
+        return f"{self.client.tool_id}: {self.application.client_id}"

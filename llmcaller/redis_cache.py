@@ -10,14 +10,26 @@ their pool.
 `incr` is one atomic script instead of Django's EXISTS then INCRBY: one round
 trip instead of two for every rate-limit and budget count, and a key that
 expires between the two can no longer come back as a counter without a TTL.
-Everything else is Django's.
+Every Redis error is counted (`llmcaller_cache_errors_total`, by operation)
+before it goes on to the caller. Everything else is Django's.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends import redis as django_redis
+from redis.exceptions import RedisError
+
+from llmcaller.metrics import CACHE_ERRORS
+
+# The cache operations whose Redis errors are counted.
+COUNTED_OPERATIONS = (
+    "add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many",
+    "delete_many",
+)  # fmt: skip
 
 # INCRBY only a key that exists, as Django's incr() promises (ValueError otherwise).
 _INCR_EXISTING = """
@@ -51,7 +63,33 @@ class _PooledClient(django_redis.RedisCacheClient):
         return value
 
 
+def _counting_errors(operation: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    errors = CACHE_ERRORS.labels(operation)
+
+    @functools.wraps(method)
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except RedisError:
+            errors.inc()
+            raise
+
+    return counted
+
+
+class _CountingClient(_PooledClient):
+    """`_PooledClient` whose operations count their Redis errors."""
+
+
+for _operation in COUNTED_OPERATIONS:
+    setattr(
+        _CountingClient,
+        _operation,
+        _counting_errors(_operation, getattr(_PooledClient, _operation)),
+    )
+
+
 class RedisCache(django_redis.RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
-        self._class = _PooledClient
+        self._class = _CountingClient

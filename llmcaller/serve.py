@@ -3,19 +3,30 @@
 Host, port and worker count come from settings (LLMCALLER_HOST, LLMCALLER_PORT,
 LLMCALLER_WORKERS). uvloop and httptools, no access log: the DESIGN performance
 notes measured each of these on the hot path.
+
+Before any worker starts, `PROMETHEUS_MULTIPROC_DIR` names an empty directory
+(a fresh temporary one unless the deployment names its own, which is emptied),
+so every worker's metrics add up in `/metrics` whichever worker is scraped.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 import uvicorn
+
+# Not imported from llmcaller.metrics: prometheus-client picks its storage when it
+# is first imported, so this process must not import it before the variable is set.
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "llmcaller.settings")
     from django.conf import settings
 
+    prepare_metrics_dir()
     uvicorn.run(
         "llmcaller.asgi:application",
         host=settings.LLMCALLER_HOST,
@@ -29,6 +40,18 @@ def main() -> None:
         proxy_headers=False,
         log_level=settings.LOG_LEVEL.lower(),
     )
+
+
+def prepare_metrics_dir() -> Path:
+    """An empty directory for the workers' metric files: values left by an earlier
+    run would otherwise be added to this one's."""
+    named = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
+    path = Path(named) if named else Path(tempfile.mkdtemp(prefix="llmcaller-metrics-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROCESS_DIR_VARIABLE] = str(path)
+    return path
 
 
 if __name__ == "__main__":

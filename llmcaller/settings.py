@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "oauth2_provider",
     "providers",
     "routing",
     "audit",
@@ -321,6 +322,71 @@ LLMCALLER_ALLOWED_NETWORKS = _networks(
 LLMCALLER_TRUSTED_PROXIES = _networks(
     "LLMCALLER_TRUSTED_PROXIES", env.list("LLMCALLER_TRUSTED_PROXIES", default=[])
 )
+
+# --- OAuth 2 client credentials ---------------------------------------------------
+
+# Seconds an access token from /oauth/token/ lives. Its lookup is cached like a
+# static token's (LLMCALLER_TOKEN_CACHE_SECONDS): a revocation applies at once in
+# the process that revoked it and everywhere with Redis; other processes sharing
+# no cache see it within that many seconds.
+LLMCALLER_OAUTH_TOKEN_SECONDS = int(
+    _positive(
+        "LLMCALLER_OAUTH_TOKEN_SECONDS", env.int("LLMCALLER_OAUTH_TOKEN_SECONDS", default=900)
+    )
+)
+# The toolkit's own application model, named so migrations can depend on it.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": LLMCALLER_OAUTH_TOKEN_SECONDS,
+    "ACCESS_TOKEN_GENERATOR": "llmcaller.oauth.generate_access_token",
+    # A token's scopes are the client's allowed methods (llmcaller.oauth.ClientScopes).
+    "SCOPES_BACKEND_CLASS": "llmcaller.oauth.ClientScopes",
+    # Refuses tokens to inactive clients and to applications of no client.
+    "OAUTH2_VALIDATOR_CLASS": "llmcaller.oauth.ClientValidator",
+    "SCOPES": {
+        "chat": "chat",
+        "chatStream": "streaming chat",
+        "embed": "embeddings",
+        "models": "list models",
+        "getHealth": "health",
+    },
+    # Only the token's SHA-256 is stored, as static tokens keep only their HMAC.
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    # Only client credentials are used: the other grants' leniencies stay off, so
+    # `check --deploy` has nothing to say about them.
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    **{
+        f"COMPLIANT_BCP_RFC9700_{name}": True
+        for name in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },  # fmt: skip
+}
+
+# --- Metrics and traces ------------------------------------------------------------
+
+# /metrics answers a scraper presenting this bearer token, or calling from these
+# networks; with neither set it answers nobody.
+LLMCALLER_METRICS_TOKEN = env.str("LLMCALLER_METRICS_TOKEN", default="")
+LLMCALLER_METRICS_NETWORKS = _networks(
+    "LLMCALLER_METRICS_NETWORKS", env.list("LLMCALLER_METRICS_NETWORKS", default=[])
+)
+
+# Traces over OTLP/HTTP (providers.tracing); off by default, and then free.
+LLMCALLER_TRACING_ENABLED = env.bool("LLMCALLER_TRACING_ENABLED", default=False)
+LLMCALLER_OTLP_ENDPOINT = env.str(
+    "LLMCALLER_OTLP_ENDPOINT", default="http://127.0.0.1:4318/v1/traces"
+)
+LLMCALLER_TRACING_SERVICE_NAME = env.str("LLMCALLER_TRACING_SERVICE_NAME", default="llm-caller")
 
 # --- Calls and streams ----------------------------------------------------------------
 

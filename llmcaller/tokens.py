@@ -22,6 +22,10 @@ from llmcaller.models import Client, ClientToken
 TOKEN_PREFIX = "llmc_"
 DISPLAY_LENGTH = 13
 CACHE_KEY = "llmcaller:token:{}"
+# OAuth access tokens (llmcaller.oauth) start with their own prefix, so a presented
+# token is looked up in one table only.
+OAUTH_TOKEN_PREFIX = "llmco_"
+OAUTH_CACHE_KEY = "llmcaller:oauth-token:{}"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,11 @@ class IssuedToken:
 def hash_token(raw: str) -> str:
     pepper = settings.LLMCALLER_TOKEN_PEPPER.encode()
     return hmac.new(pepper, raw.encode(), hashlib.sha256).hexdigest()
+
+
+def oauth_checksum(raw: str) -> str:
+    """How django-oauth-toolkit finds an access token: the SHA-256 of its value."""
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def fingerprint(raw: str) -> str:
@@ -72,3 +81,9 @@ def revoke_tokens(*, tokens: list[ClientToken]) -> int:
 def forget_token(token_hash: str) -> None:
     """Drop a token's cached lookup, so a change applies at its next use."""
     cache.delete(CACHE_KEY.format(token_hash))
+
+
+def forget_access_tokens(checksums: list[str]) -> None:
+    """Drop OAuth access tokens' cached lookups (by `oauth_checksum`)."""
+    if checksums:
+        cache.delete_many([OAUTH_CACHE_KEY.format(checksum) for checksum in checksums])

@@ -1,4 +1,5 @@
-"""URL map: the admin, liveness, the v1 API, the OpenAI-compatible API, the schema and docs.
+"""URL map: the admin, liveness, the v1 API, the OpenAI-compatible API, OAuth tokens,
+the OpenAPI schema and docs.
 
 The v1 paths are also `API_VIEWS`, the table `llmcaller.transport` serves them
 from without Django's request handler; the URL patterns keep them reversible
@@ -20,7 +21,8 @@ from llmcaller.api.openai_compat.embeddings import EmbeddingsView
 from llmcaller.api.openai_compat.models import ModelsView
 from llmcaller.api.openai_compat.responses import ResponsesView
 from llmcaller.api.schema import SchemaView
-from llmcaller.views import LivenessView
+from llmcaller.oauth import RevokeTokenView, TokenView
+from llmcaller.views import LivenessView, MetricsView
 
 admin.site.site_header = "LLM Caller"
 admin.site.site_title = "LLM Caller admin"
@@ -28,6 +30,7 @@ admin.site.index_title = "Gateway configuration"
 
 api_patterns = [
     path("livez", LivenessView.as_view(), name="liveness"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("health", HealthView.as_view(), name="health"),
     path("mcp/chat", ChatView.as_view(), name="chat"),
     path("mcp/chatStream", ChatStreamView.as_view(), name="chat-stream"),
@@ -44,6 +47,9 @@ API_VIEWS = {f"/{pattern.pattern}": pattern.callback for pattern in api_patterns
 urlpatterns = [
     path("admin/", admin.site.urls),
     *api_patterns,
+    # OAuth 2 client credentials (llmcaller.oauth): Django's handler serves them.
+    path("oauth/token/", TokenView.as_view(), name="oauth-token"),
+    path("oauth/revoke/", RevokeTokenView.as_view(), name="oauth-revoke"),
     # The async views are described by schema-only DRF views (llmcaller.api.schema);
     # any client token may read the schema, the docs are for staff.
     path("api/schema/", SchemaView.as_view(), name="schema"),

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import BaseCache, cache
 
+from routing.metrics import circuit_changed, observe_circuits
 from routing.types import CircuitState
 
 _PREFIX = "routing:breaker"
@@ -73,6 +74,7 @@ class CircuitBreaker:
             reading.states[provider] = self._state(opened)
             if opened is None and not values.get(_key(provider, "failures")):
                 reading.clean.add(provider)
+        observe_circuits(reading.states)
         return reading
 
     def states(self, providers: Iterable[str]) -> dict[str, CircuitState]:
@@ -93,8 +95,11 @@ class CircuitBreaker:
         return self.cache.add(_key(provider, "trial"), 1, timeout=self.cooldown)
 
     def record_success(self, provider: str) -> None:
+        was = self.state(provider)  # only after a failure: a clean provider skips this
         names = ("failures", "opened", "trial")
         self.cache.delete_many([_key(provider, name) for name in names])
+        if was is not CircuitState.CLOSED:
+            circuit_changed(provider, CircuitState.CLOSED)
 
     def record_failure(self, provider: str) -> CircuitState:
         if self.state(provider) is CircuitState.HALF_OPEN:
@@ -108,13 +113,15 @@ class CircuitBreaker:
             failures = 1
         if failures >= self.threshold:
             # add: when two workers see the Nth failure, the first one's time stands
-            self.cache.add(_key(provider, "opened"), self.clock(), timeout=None)
+            if self.cache.add(_key(provider, "opened"), self.clock(), timeout=None):
+                circuit_changed(provider, CircuitState.OPEN)
             return self.state(provider)
         return CircuitState.CLOSED
 
     def _open(self, provider: str) -> CircuitState:
         self.cache.set(_key(provider, "opened"), self.clock(), timeout=None)
         self.cache.delete(_key(provider, "trial"))
+        circuit_changed(provider, CircuitState.OPEN)
         return CircuitState.OPEN
 
     def _state(self, opened_at: float | None) -> CircuitState:

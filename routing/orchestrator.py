@@ -37,11 +37,13 @@ from providers.adapters import adapter_class
 from providers.adapters.base import ProviderAdapter
 from providers.errors import UpstreamError, UpstreamTemporary
 from providers.http import shared_client
+from providers.tracing import SpanKind, child_span, mark_failed, tracing_enabled
 from providers.types import ChatDelta, ChatDone, ChatRequest, EmbedRequest
 from routing import response_cache
 from routing.breaker import BreakerReading, CircuitBreaker
 from routing.errors import DeadlineExceeded, RouteMisconfigured, RouteRefused, error_class
 from routing.faults import break_stream, inject_fault, pick_fault
+from routing.metrics import FALLBACKS, RETRIES, attempt_counter, attempt_seconds, route_counter
 from routing.planner import plan_call
 from routing.snapshot import acurrent_snapshot
 from routing.types import (
@@ -105,9 +107,9 @@ async def _execute(
     key = run.cache_key(cache, **cache_facts)
     hit = response_cache.get_cached_response(key)
     if hit is not None:
-        return replace(hit, routing=run.info(cache_hit=True))
+        return replace(hit, routing=run.routed_info(cache_hit=True))
     result, step = await run.walk(attempt)
-    answer = routed(result, step.provider, result.model or step.model, run.info())
+    answer = routed(result, step.provider, result.model or step.model, run.routed_info())
     response_cache.store_response(key, answer, ttl_seconds=cache.ttl_seconds if cache else 0)
     return answer
 
@@ -137,7 +139,8 @@ async def stream_call(
             run.record_mid_stream_failure(step, exc)
             exc.routing = run.info()
             raise
-    routed = RoutedChat(event.result, step.provider, event.result.model or step.model, run.info())
+    info = run.routed_info()
+    routed = RoutedChat(event.result, step.provider, event.result.model or step.model, info)
     yield StreamCompleted(routed)
 
 
@@ -208,6 +211,7 @@ class _Run:
                     raise
                 failure = exc
                 self.fallback_reason = f"{step.provider}/{step.model}: {error_class(exc)}"
+                FALLBACKS.labels(self.request.capability, step.provider, error_class(exc)).inc()
                 continue
             self.answered_by = step
             return result, step
@@ -224,10 +228,26 @@ class _Run:
                 pause = min(_backoff(retry, self.rng), self.remaining())
                 if retry >= retries or pause <= 0:
                     raise
+                RETRIES.labels(step.provider).inc()
                 await asyncio.sleep(pause)
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def attempt_once(self, step: RouteStep, attempt: Attempter) -> Any:
+        if not tracing_enabled():  # the span's context manager alone costs microseconds
+            return await self._attempt_once(step, attempt)
+        with child_span("upstream attempt", kind=SpanKind.CLIENT, **{
+            "llmcaller.provider": step.provider, "llmcaller.model": step.model,
+        }) as span:  # fmt: skip
+            try:
+                return await self._attempt_once(step, attempt)
+            except DeadlineExceeded:
+                mark_failed(span, "TIMEOUT")
+                raise
+            except UpstreamError as exc:
+                mark_failed(span, error_class(exc))
+                raise
+
+    async def _attempt_once(self, step: RouteStep, attempt: Attempter) -> Any:
         fault = pick_fault(self.snapshot.faults, step.provider, step.model, time.time(), self.rng)
         adapter = _adapter(self.snapshot, step)
         started = time.perf_counter()
@@ -249,9 +269,9 @@ class _Run:
         return result
 
     def record_mid_stream_failure(self, step: RouteStep, exc: UpstreamError) -> None:
-        self.attempts.append(
-            Attempt(step.provider, step.model, f"{error_class(exc)} mid-stream", 0)
-        )
+        outcome = f"{error_class(exc)} mid-stream"
+        self.attempts.append(Attempt(step.provider, step.model, outcome, 0))
+        attempt_counter(step.provider, step.model, outcome).inc()
         self._count_failure(step, exc)
 
     def remaining(self) -> float:
@@ -265,6 +285,12 @@ class _Run:
             **facts,
         )  # fmt: skip
 
+    def routed_info(self, *, cache_hit: bool = False) -> RoutingInfo:
+        """The routing of an answered call, counted once by its strategy."""
+        info = self.info(cache_hit=cache_hit)
+        route_counter(self.request.capability, info.strategy, "yes" if cache_hit else "no").inc()
+        return info
+
     def info(self, *, cache_hit: bool = False) -> RoutingInfo:
         strategy = self.plan.strategy or Strategy.FALLBACK
         if self.answered_by is not None and self.answered_by != self.plan.steps[0]:
@@ -274,8 +300,11 @@ class _Run:
         )
 
     def _record(self, step: RouteStep, outcome: str, started: float, fault: FaultSpec | None):
-        latency = round((time.perf_counter() - started) * 1000, 2)
+        seconds = time.perf_counter() - started
+        latency = round(seconds * 1000, 2)
         name = fault.name if fault is not None else None
+        attempt_counter(step.provider, step.model, outcome).inc()
+        attempt_seconds(step.provider).observe(seconds)
         self.attempts.append(Attempt(step.provider, step.model, outcome, latency, name))
 
     def _count_failure(self, step: RouteStep, exc: UpstreamError) -> None:

@@ -29,6 +29,7 @@ from llmcaller.auth import CallerClient, authenticate
 from llmcaller.calls import CallLog
 from llmcaller.errors import BadRequest, error_response
 from llmcaller.limits import check_budget, check_rate
+from providers.tracing import leave_span
 from routing.types import CachePolicy
 
 # The status recorded for a call whose client left before its answer (nginx's 499).
@@ -146,17 +147,12 @@ class ApiView(View):
 
     async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.call = CallLog(self.api_method, door=self.door)
+        trace = self.call.start_trace(request.headers)
         try:
-            response = await super().dispatch(request, *args, **kwargs)
-        except asyncio.CancelledError:
-            # The client hung up (the transport cancels us): nobody reads an
-            # answer, but the call still gets its record.
-            self.call.outcome = "cancelled"
-            await self.call.finish(CLIENT_CLOSED_REQUEST)
-            raise
-        except Exception as exc:  # every failure answers in the door's error shape
-            self.call.fail(exc)
-            response = self.error_response(exc)
+            response = await self._handle(request, *args, **kwargs)
+        finally:
+            if trace is not None:
+                leave_span(trace)
         if response.streaming:
             return response  # a stream finishes its call when it ends
         try:
@@ -168,6 +164,19 @@ class ApiView(View):
 
     def error_response(self, exc: BaseException) -> HttpResponseBase:
         return error_response(exc, self.call.trace_id)
+
+    async def _handle(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        try:
+            return await super().dispatch(request, *args, **kwargs)
+        except asyncio.CancelledError:
+            # The client hung up (the transport cancels us): nobody reads an
+            # answer, but the call still gets its record.
+            self.call.outcome = "cancelled"
+            await self.call.finish(CLIENT_CLOSED_REQUEST)
+            raise
+        except Exception as exc:  # every failure answers in the door's error shape
+            self.call.fail(exc)
+            return self.error_response(exc)
 
     async def admit(
         self, request: HttpRequest, serializer_class: type[StrictSerializer] | None

@@ -34,6 +34,7 @@ from providers.errors import (
     UpstreamUnreachable,
 )
 from providers.http import parsed_url
+from providers.tracing import with_trace_context
 from providers.types import (
     ChatDelta,
     ChatDone,
@@ -218,7 +219,7 @@ class ProviderAdapter:
                 method,
                 parsed_url(self.config.url(path)),
                 json=payload,
-                headers=self.auth_headers(),
+                headers=with_trace_context(self.auth_headers()),
                 timeout=self.config.timeout,
             )
         except httpx.HTTPError as exc:
@@ -237,7 +238,7 @@ class ProviderAdapter:
             method,
             parsed_url(self.config.url(path)),
             json=payload,
-            headers=self.auth_headers(),
+            headers=with_trace_context(self.auth_headers()),
             timeout=self.config.timeout,
         )
         try:
