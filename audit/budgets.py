@@ -29,8 +29,8 @@ from typing import NamedTuple
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 
+from audit import clock
 from audit.types import CallRecordData
 from audit.usage import next_month, usage_for
 
@@ -49,7 +49,7 @@ def budget_status(
 ) -> tuple[bool, datetime | None]:
     if client_id is None or (daily_limit is None and monthly_limit is None):
         return True, None
-    windows = _windows(client_id, daily_limit, monthly_limit, timezone.now())
+    windows = _windows(client_id, daily_limit, monthly_limit, clock.now())
     cached = cache.get_many([window.key for window in windows])
     exceeded = [
         window.resets_at

@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 
+from audit import clock
 from audit.services import record_call
 from audit.types import CallOutcome, CallRecordData
 from llmcaller.api.outputs import routing_json
@@ -38,7 +38,7 @@ class CallLog:
     method: str
     trace_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.perf_counter)
-    started_at: datetime = field(default_factory=timezone.now)
+    started_at: datetime = field(default_factory=lambda: clock.now())
     request_id: str = ""
     caller_tool: str = ""
     client: str = ""

@@ -9,12 +9,10 @@ Over a limit → `RateLimited` with a retry hint (clamped to 60 s when answered)
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 
+from audit import clock
 from audit.selectors import abudget_status
 from llmcaller.auth import CallerClient
 from llmcaller.errors import RateLimited
@@ -29,7 +27,7 @@ def check_rate(client: CallerClient) -> None:
     limit = client.requests_per_minute
     if not limit:
         return
-    now = time.time()
+    now = clock.time()
     window = int(now // WINDOW)
     count = _incr(RATE_KEY.format(client.id, window), WINDOW + 5)
     if count > limit:
@@ -84,6 +82,6 @@ async def check_budget(client: CallerClient) -> None:
     )
     if allowed:
         return
-    wait = (resets_at - timezone.now()).total_seconds() if resets_at else None
+    wait = (resets_at - clock.now()).total_seconds() if resets_at else None
     when = f" It resets at {resets_at:%Y-%m-%d %H:%M} UTC." if resets_at else ""
     raise RateLimited(f"The client's token budget is spent.{when}", retry_after=wait)

@@ -20,13 +20,13 @@ found closed with no failure counted (nearly every call to a healthy provider).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import BaseCache, cache
 
+from audit import clock as wall
 from routing.types import CircuitState
 
 _PREFIX = "routing:breaker"
@@ -54,12 +54,12 @@ class CircuitBreaker:
         store: BaseCache | None = None,
         failures: int | None = None,
         cooldown: float | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.cache = store if store is not None else cache
         self.threshold = failures or settings.ROUTING_BREAKER_FAILURES
         self.cooldown = cooldown or settings.ROUTING_BREAKER_COOLDOWN_SECONDS
-        self.clock = clock
+        self.clock = clock or (lambda: wall.time())  # read when called: tests set it
 
     def read(self, providers: Iterable[str]) -> BreakerReading:
         """Every provider's state and failure count, in one cache round trip."""
