@@ -55,16 +55,17 @@ def down_url() -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def _close_thread_connections(django_db_setup) -> Iterator[None]:
-    """Threads that outlive their event loops (audit writers, asgiref's shared
-    sync thread) keep database connections; close them before the test
-    database is dropped, which PostgreSQL refuses while anyone is connected."""
+    """asgiref's shared sync thread outlives every test and keeps a database
+    connection; close it before the test database is dropped, which PostgreSQL
+    refuses while anyone is connected. (Audit writers free themselves when their
+    loop is collected: the collection below runs what is left of that.)"""
     yield
+    import gc
+
     from asgiref.sync import SyncToAsync
     from django.db import connections
 
-    from audit.batcher import close_writers
-
-    close_writers()
+    gc.collect()
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
 
 
