@@ -276,6 +276,11 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"clientToken": []}, {"bearerToken": []}],
+    # The v1 objects are closed: a field the schema does not name is a violation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "llmcaller.api.schema.close_objects",
+    ],
 }
 
 # --- Client tokens and callers -----------------------------------------------------

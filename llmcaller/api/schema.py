@@ -7,6 +7,12 @@ gets a thin DRF `APIView` here that is never served: it only carries the
 endpoint's `extend_schema`, built from the same serializers the real views use.
 `urlpatterns` below mirror the real paths and are read only by the schema view;
 tests validate real responses against the published schema, so drift fails them.
+
+The v1 contract is exact, so every published object is closed
+(`additionalProperties: false`: a field the schema does not name is a
+violation, and the schema test catches a view that adds one), except
+`providerInfo.routing`, which the contract leaves open ("capability, strategy,
+…") for routing to say more without breaking callers.
 """
 
 from __future__ import annotations
@@ -25,6 +31,16 @@ from llmcaller.api.embed import EmbedInput, EmbedOutput
 from llmcaller.api.health import HealthOutput
 from llmcaller.api.models import ModelListOutput
 from llmcaller.api.outputs import ErrorOutput
+
+OPEN_OBJECTS = frozenset({"RoutingOutput"})
+
+
+def close_objects(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: close every object component but the open ones."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if component.get("type") == "object" and name not in OPEN_OBJECTS:
+            component.setdefault("additionalProperties", False)
+    return result
 
 
 class DeltaContentOutput(serializers.Serializer):
