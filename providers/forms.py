@@ -5,6 +5,14 @@ from __future__ import annotations
 from django import forms
 
 from providers.models import Capability, Model, Provider
+from providers.types import normalise_base_url
+
+BASE_URL_HELP = (
+    "Where the provider answers, e.g. http://127.0.0.1:1234. A URL ending in /v1 "
+    "(as LM Studio, llama.cpp, vLLM and the OpenAI SDK show it) is accepted: the "
+    "gateway keeps the URL without /v1 and adds /v1/... itself; the saved value "
+    "shown here is the URL it uses."
+)
 
 
 class CapabilitiesField(forms.MultipleChoiceField):
@@ -30,6 +38,10 @@ class ProviderForm(forms.ModelForm):
             "timeout_seconds",
             "retry_attempts", "credential_env", "notes",
         ]  # fmt: skip
+        help_texts = {"base_url": BASE_URL_HELP}
+
+    def clean_base_url(self) -> str:
+        return normalise_base_url(self.cleaned_data["base_url"])
 
 
 class ModelForm(forms.ModelForm):
