@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from providers.models import Capability, Model, Provider
+from providers.models import Capability, Model, ModelSource, Provider
 from providers.types import normalise_base_url
 
 BASE_URL_HELP = (
@@ -45,7 +45,10 @@ class ProviderForm(forms.ModelForm):
 
 
 class ModelForm(forms.ModelForm):
-    capabilities = CapabilitiesField()
+    capabilities = CapabilitiesField(
+        help_text="Changing the kind or the capabilities of a discovered model makes "
+        "it declared: discovery then keeps what you set."
+    )
 
     class Meta:
         model = Model
@@ -54,3 +57,9 @@ class ModelForm(forms.ModelForm):
             "loaded_context_length", "loaded", "quantization", "architecture", "publisher",
             "description", "tool_use", "vision", "enabled", "seen",
         ]  # fmt: skip
+
+    def save(self, commit: bool = True) -> Model:
+        # The operator's word on what a discovered model is outranks its name.
+        if self.instance.pk and {"kind", "capabilities"} & set(self.changed_data):
+            self.instance.source = ModelSource.DECLARED
+        return super().save(commit)

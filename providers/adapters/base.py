@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from providers.adapters.naming import capabilities_for, kind_from_name
 from providers.errors import (
     UnsupportedCapability,
     UpstreamAuthRejected,
@@ -170,7 +171,12 @@ class ProviderAdapter:
         )
 
     def parse_models_response(self, data: dict[str, Any]) -> list[DiscoveredModel]:
-        return [DiscoveredModel(model_id=str(row["id"])) for row in data["data"]]
+        # A plain listing gives ids only: embedding models are known by their names.
+        models = []
+        for row in data["data"]:
+            kind = kind_from_name(str(row["id"]))
+            models.append(DiscoveredModel(str(row["id"]), kind, capabilities_for(kind)))
+        return models
 
     def unsupported(self, capability: str) -> UnsupportedCapability:
         return UnsupportedCapability(f"{self.config.kind} providers do not support {capability}")
