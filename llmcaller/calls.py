@@ -123,7 +123,7 @@ class CallLog:
             http_status=status, latency_ms=self._ms(time.perf_counter()),
             ttft_ms=self._ms(self.first_token) if self.first_token else None,
             input_tokens=self.usage.input_tokens, output_tokens=self.usage.output_tokens,
-            config_hash=routing.get("configHash", ""),
+            usage_estimated=self.usage.estimated, config_hash=routing.get("configHash", ""),
             prompt_text=self._text(self.prompt) if self.keeps_content else None,
             response_text=self.output if self.keeps_content else None,
             content_retention_days=self.retention_days,

@@ -59,6 +59,7 @@ class ChatRequest:
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
+    estimated: bool = False  # counted by the gateway: the upstream said nothing
 
 
 @dataclass(frozen=True)

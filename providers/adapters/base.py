@@ -40,6 +40,7 @@ from providers.types import (
     ProviderConfig,
     Usage,
 )
+from providers.usage_estimate import estimated_usage
 
 T = TypeVar("T")
 StreamEvent = ChatDelta | ChatDone
@@ -54,11 +55,15 @@ class StreamState:
         self.usage = Usage()
         self.finished = False
 
-    def result(self) -> ChatResult:
+    def result(self, request: ChatRequest | None = None) -> ChatResult:
+        """The answer; with `request`, a stream that reported no usage gets an
+        estimate (`providers.usage_estimate`) instead of 0 tokens."""
+        content = "".join(self.parts)
+        usage = self.usage
+        if request is not None and usage == Usage():
+            usage = estimated_usage(request.messages, content)
         return ChatResult(
-            model=self.model,
-            message=ChatMessage(role="assistant", content="".join(self.parts)),
-            usage=self.usage,
+            model=self.model, message=ChatMessage(role="assistant", content=content), usage=usage
         )
 
 
@@ -94,7 +99,7 @@ class ProviderAdapter:
                     break
         if not state.finished:
             raise UpstreamTemporary(f"{self.config.key} ended the stream before it was complete")
-        yield ChatDone(state.result())
+        yield ChatDone(state.result(request))
 
     async def embed(self, request: EmbedRequest) -> EmbedResult:
         data = await self.request_json("POST", self.embed_path, self.build_embed_payload(request))

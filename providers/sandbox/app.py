@@ -101,7 +101,8 @@ class SandboxApp:
         if behaviour.malformed:
             events = _MALFORMED_SSE
         else:
-            events = [sse_event(chunk) for chunk in stream_chunks(call, created)]
+            chunks = stream_chunks(call, created, usage=not behaviour.no_stream_usage)
+            events = [sse_event(chunk) for chunk in chunks]
         await send_sse(send, events, break_after=behaviour.break_stream_after)
 
     async def _embed(

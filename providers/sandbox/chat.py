@@ -88,15 +88,16 @@ def chat_completion(call: ChatCall, created: int) -> dict[str, Any]:
     }
 
 
-def stream_chunks(call: ChatCall, created: int) -> list[dict[str, Any]]:
-    """Every chunk of the stream, `[DONE]` excepted."""
+def stream_chunks(call: ChatCall, created: int, *, usage: bool = True) -> list[dict[str, Any]]:
+    """Every chunk of the stream, `[DONE]` excepted; the usage chunk only when
+    asked for and `usage` (a server that ignores the option sends none)."""
     deltas: list[dict[str, Any]] = [
         {"role": "assistant", "content": word} if i == 0 else {"content": " " + word}
         for i, word in enumerate(call.words)
     ]
     chunks = [_chunk(call, created, [_choice(delta, None)]) for delta in deltas]
     chunks.append(_chunk(call, created, [_choice({}, call.finish_reason)]))
-    if call.include_usage:
+    if call.include_usage and usage:
         chunks.append(_chunk(call, created, [], usage=call.usage()))
     return chunks
 

@@ -34,6 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--legacy", action="store_true", help="no /api/v1 nor /api/v0")
         parser.add_argument("--v0-only", action="store_true", help="no /api/v1")
         parser.add_argument("--require-api-key", default="")
+        parser.add_argument(
+            "--no-stream-usage", action="store_true", help="streams never send a usage chunk"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         behaviour = _behaviour(options)
@@ -65,6 +68,7 @@ def _behaviour(options: dict[str, Any]) -> SandboxBehaviour:
             legacy=options["legacy"],
             v0_only=options["v0_only"],
             require_api_key=options["require_api_key"],
+            no_stream_usage=options["no_stream_usage"],
         )
     except ValueError as exc:
         # The dataclass names fields; the operator typed flags.
