@@ -22,6 +22,7 @@ from typing import Any
 from django.conf import settings
 
 from audit import clock
+from audit.selectors import Reservation, arelease_budget
 from audit.services import record_call
 from audit.types import CallOutcome, CallRecordData
 from llmcaller.api.outputs import routing_json
@@ -57,6 +58,7 @@ class CallLog:
     failure: BaseException | None = None
     completed_stream: bool = False
     finished: bool = False
+    reservation: Reservation | None = None  # budget tokens held until the record commits
 
     def admitted(self, client: Any) -> None:
         self.client, self.client_id = client.tool_id, client.id
@@ -102,7 +104,13 @@ class CallLog:
         self.finished = True
         if logger.isEnabledFor(logging.INFO):  # no line to build when none is written
             logger.info(json.dumps(self.as_dict(), ensure_ascii=False, default=str))
-        await record_call(self.record(status))
+        try:
+            await record_call(self.record(status))
+        finally:
+            # The record's real tokens are counted now (or never will be): stop holding.
+            if self.reservation is not None:
+                await arelease_budget(self.reservation)
+                self.reservation = None
 
     async def end_stream(self) -> None:
         """A stream that neither completed nor failed was cut off by its client."""

@@ -315,3 +315,18 @@ LLMCALLER_STREAM_SLOT_TTL = _positive(
 )
 # Prompts and answers appear in the call log only when this is on.
 LLMCALLER_LOG_PROMPTS = env.bool("LLMCALLER_LOG_PROMPTS", default=False)
+
+# --- Token budgets: each call reserves its worst case before it runs ---------------
+
+# The largest maxTokens a request may ask for (above: 400 BAD_REQUEST).
+LLMCALLER_MAX_TOKENS_LIMIT = int(
+    _positive("LLMCALLER_MAX_TOKENS_LIMIT", env.int("LLMCALLER_MAX_TOKENS_LIMIT", default=32768))
+)
+# A budgeted client's chat that names no maxTokens is capped (and reserved) at this.
+LLMCALLER_DEFAULT_MAX_TOKENS = int(
+    _positive("LLMCALLER_DEFAULT_MAX_TOKENS", env.int("LLMCALLER_DEFAULT_MAX_TOKENS", default=4096))
+)
+# Seconds a reservation a dead worker never released keeps holding tokens (at most twice this).
+LLMCALLER_BUDGET_HOLD_SECONDS = _positive(
+    "LLMCALLER_BUDGET_HOLD_SECONDS", env.int("LLMCALLER_BUDGET_HOLD_SECONDS", default=600)
+)

@@ -27,7 +27,7 @@ from llmcaller.api.fields import SharedFields
 from llmcaller.auth import CallerClient, authenticate
 from llmcaller.calls import CallLog
 from llmcaller.errors import BadRequest, error_response
-from llmcaller.limits import check_budget, check_rate
+from llmcaller.limits import check_budget, check_rate, reserve_budget
 from routing.types import CachePolicy
 
 # The status recorded for a call whose client left before its answer (nginx's 499).
@@ -145,16 +145,19 @@ class ApiView(View):
     async def admit(
         self, request: HttpRequest, serializer_class: type[StrictSerializer] | None
     ) -> tuple[CallerClient, dict[str, Any]]:
-        """Authenticate, count against the client's limit, then validate the body."""
+        """Authenticate, count against the client's limit, validate the body, then
+        reserve the call's worst case against the client's token budgets."""
         client = await authenticate(request, method=self.api_method)
         self.call.admitted(client)
         check_rate(client)
-        if client.has_budget:
-            await check_budget(client)
         if serializer_class is None:
+            if client.has_budget:
+                await check_budget(client)  # spends nothing: a read is enough
             return client, {}
         data = validate(serializer_class, request)
         self.call.request_id = data["requestId"]
         self.call.caller_tool = data["callerTool"]
         self.call.prompt = data.get("messages") or data.get("inputs")
+        if client.has_budget:
+            self.call.reservation = await reserve_budget(client, data)
         return client, data

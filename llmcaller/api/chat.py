@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from rest_framework import serializers
 
@@ -56,7 +57,9 @@ class ChatInput(EnvelopeInput):
     model = StrictCharField(required=False, max_length=255)
     provider = StrictCharField(required=False, max_length=64)
     temperature = StrictFloatField(required=False, min_value=0, max_value=2)
-    maxTokens = StrictIntegerField(required=False, min_value=1)
+    maxTokens = StrictIntegerField(
+        required=False, min_value=1, max_value=settings.LLMCALLER_MAX_TOKENS_LIMIT
+    )
     task = serializers.ChoiceField(required=False, choices=Task.values)
 
     @staticmethod

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from audit import clock as wall
-from audit.selectors import budget_status
+from audit.selectors import budget_status, release_budget, reserve_budget
 from tests.audit.factories import CallRecordFactory
 
 # Budget days are UTC days: the wall clock stays at noon unless a test moves it.
@@ -75,3 +75,26 @@ def test_a_day_spent_just_before_midnight_is_fresh_just_after(clock):
     clock.advance(2)
 
     assert budget_status(7, 400, None) == (True, datetime(2026, 6, 17, tzinfo=UTC))
+
+
+def test_a_reservation_holds_tokens_until_released():
+    held, _ = reserve_budget(3, 100, None, tokens=60, hold_seconds=600)
+    assert held is not None
+
+    second, resets_at = reserve_budget(3, 100, None, tokens=60, hold_seconds=600)
+    third, _ = reserve_budget(3, 100, None, tokens=60, hold_seconds=600)
+
+    assert second is not None  # 60 held is under 100: one reservation may overshoot
+    assert third is None and resets_at == datetime(2026, 6, 16, tzinfo=UTC)
+    release_budget(held)
+    release_budget(second)
+    assert reserve_budget(3, 100, None, tokens=60, hold_seconds=600)[0] is not None
+
+
+def test_a_reservation_a_dead_worker_never_released_lapses_after_two_periods(clock):
+    reserve_budget(4, 100, None, tokens=100, hold_seconds=600)  # never released
+    assert reserve_budget(4, 100, None, tokens=1, hold_seconds=600)[0] is None
+
+    clock.advance(1200)
+
+    assert reserve_budget(4, 100, None, tokens=1, hold_seconds=600)[0] is not None
