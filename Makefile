@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run serve test lint bench venv clean
+.PHONY: run serve test lint bench soak venv clean
 
 venv: $(STAMP)
 
@@ -49,6 +49,11 @@ bench: venv
 	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/14 \
 	    $(PY) bench/gateway.py; \
 	else echo "PostgreSQL or Redis is not running on 127.0.0.1: gateway bench on SQLite only"; fi
+
+## Soak: SOAK_SECONDS (default 600) of mixed traffic on 2 workers; memory every
+## minute, calls made against records stored, verify_audit. Prints; asserts nothing.
+soak: venv
+	$(PY) bench/soak.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

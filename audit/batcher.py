@@ -13,6 +13,12 @@ order. The loop reaches it with plain `run_in_executor`: `sync_to_async` would
 copy the caller's context on every hop, costing more and buying nothing here.
 A failed batch raises `AuditWriteFailed` in every request waiting on it and
 closes the writer's connection.
+
+A batcher never holds its loop (it asks for the running loop when it needs
+one), so a loop that ends without its lifespan shutdown can still be collected;
+a finalizer on the loop then closes the writer's connection and lets its thread
+go. (The map of batchers is weak on its loops: were a batcher to keep its loop,
+neither would ever be freed, a thread and a connection leaked per loop.)
 """
 
 from __future__ import annotations
@@ -47,7 +53,6 @@ class Batcher:
         self.max_delay = max_delay
         self.batches = 0  # committed transactions, for tests and the bench
         self.records = 0
-        self._loop = asyncio.get_running_loop()
         self._pending: list[tuple[CallRecordData, asyncio.Future[None]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
@@ -55,19 +60,21 @@ class Batcher:
             max_workers=1, thread_name_prefix="audit-writer", initializer=become_writer_thread
         )
         self._checkpointer = Checkpointer(self._executor) if checkpoints_wanted() else None
+        self.released = False
 
     def _on_writer(self, func: Callable[..., T], *args: Any) -> asyncio.Future[T]:
-        return self._loop.run_in_executor(self._executor, func, *args)
+        return asyncio.get_running_loop().run_in_executor(self._executor, func, *args)
 
     async def submit(self, item: CallRecordData) -> None:
-        future: asyncio.Future[None] = self._loop.create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
         self._pending.append((item, future))
         metrics.QUEUED.inc()
         if self._flushing is None:  # a running flush takes the queue when it ends
             if len(self._pending) >= self.max_records:
                 self._start_flush()
             elif self._timer is None:
-                self._timer = self._loop.call_later(self.max_delay, self._start_flush)
+                self._timer = loop.call_later(self.max_delay, self._start_flush)
         # A cancelled request (client gone) stops waiting; its record is still written.
         await future
 
@@ -81,6 +88,13 @@ class Batcher:
     async def close(self) -> None:
         await self.drain()
         await self._on_writer(_close_connection)
+        self.release()
+
+    def release(self) -> None:
+        """Let the writer's thread (and the checkpointer's) end; from any thread."""
+        if self.released:
+            return
+        self.released = True
         self._executor.shutdown(wait=False)
         if self._checkpointer is not None:
             self._checkpointer.close()
@@ -92,7 +106,7 @@ class Batcher:
         batch = self._pending[: self.max_records]
         del self._pending[: self.max_records]
         if batch:
-            self._flushing = self._loop.create_task(self._flush(batch))
+            self._flushing = asyncio.get_running_loop().create_task(self._flush(batch))
 
     async def _flush(self, batch: list[tuple[CallRecordData, asyncio.Future[None]]]) -> None:
         metrics.QUEUED.dec(len(batch))
@@ -123,6 +137,12 @@ class Batcher:
             if self._pending:
                 self._start_flush()
 
+    def abandon(self) -> None:
+        """Its loop ended without `close()`: close the writer's connection, then release."""
+        if not self.released:
+            self._executor.submit(_close_connection)
+            self.release()
+
     async def _discard_connection(self) -> None:
         # A broken connection must not fail every later batch too.
         try:
@@ -149,6 +169,7 @@ def loop_batcher() -> Batcher:
             max_records=settings.AUDIT_BATCH_MAX_RECORDS,
             max_delay=settings.AUDIT_BATCH_MAX_DELAY_MS / 1000,
         )
+        weakref.finalize(loop, batcher.abandon)
     return batcher
 
 
@@ -157,14 +178,3 @@ async def close_loop_batcher() -> None:
     batcher = _batchers.pop(asyncio.get_running_loop(), None)
     if batcher is not None:
         await batcher.close()
-
-
-def close_writers() -> None:
-    """Close every writer thread's database connection, from any thread.
-
-    For the end of a process whose event loops ended without their lifespan
-    shutdown (a test session): an open connection would keep PostgreSQL from
-    dropping the test database.
-    """
-    for batcher in list(_batchers.values()):
-        batcher._executor.submit(_close_connection).result(timeout=10)

@@ -2,8 +2,12 @@
 
 Interface for the API views (call it after authentication, before routing)::
 
+    held, resets_at = await areserve_budget(client.id, daily, monthly, tokens=worst_case)
+    # held is None: refused (spent); else call, and after the record commits:
+    release_budget(held)
+
     allowed, resets_at = await abudget_status(client.id, daily_limit, monthly_limit)
-    # or budget_status(...) from sync code
+    # a read only, or budget_status(...) from sync code
 
 Limits are total tokens (input + output) per UTC day and per UTC month; None
 means no limit. When `allowed` is False, `resets_at` is when every exceeded
@@ -16,6 +20,17 @@ Each read is one cache `get_many`. Counters live in Django's cache (Redis when
 `record_call` commits, and are rebuilt from the roll-ups and the not-yet-rolled
 tail when missing or older than `AUDIT_BUDGET_RECONCILE_SECONDS`. A count may
 lag by the calls in flight during a rebuild, for at most that long.
+
+Reading, then counting after the call, lets every concurrent call pass, so a
+call first reserves its worst case (its prompt and `maxTokens`): one atomic
+`incr` of the client's reserved tokens, then a read of its used tokens; it may
+run only if used + what others had reserved is under the limit, else it gives
+its reservation back. Reserved tokens are counted until the call's record has
+committed (its real tokens are then in the used counter) and the reservation is
+released, so concurrent calls overspend a budget by at most one reservation.
+Reservations live in a key per `hold_seconds` period, and a reading sums this
+period's and the last one's: a worker that dies holding one loses it for at
+most two periods, never for good.
 """
 
 from __future__ import annotations
@@ -23,14 +38,15 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 
+from audit import clock
 from audit.types import CallRecordData
 from audit.usage import next_month, usage_for
 
@@ -49,7 +65,7 @@ def budget_status(
 ) -> tuple[bool, datetime | None]:
     if client_id is None or (daily_limit is None and monthly_limit is None):
         return True, None
-    windows = _windows(client_id, daily_limit, monthly_limit, timezone.now())
+    windows = _windows(client_id, daily_limit, monthly_limit, clock.now())
     cached = cache.get_many([window.key for window in windows])
     exceeded = [
         window.resets_at
@@ -67,6 +83,62 @@ async def abudget_status(
     if client_id is None or (daily_limit is None and monthly_limit is None):
         return True, None
     return await sync_to_async(budget_status)(client_id, daily_limit, monthly_limit)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """Tokens held for one call, in the period's key they were added to."""
+
+    key: str
+    tokens: int
+
+
+def reserve_budget(
+    client_id: int, daily_limit: int | None, monthly_limit: int | None, *, tokens: int,
+    hold_seconds: float,
+) -> tuple[Reservation | None, datetime | None]:  # fmt: skip
+    """Hold `tokens` of the client's budgets for one call; (None, resets_at) when spent."""
+    now = clock.now()
+    windows = _windows(client_id, daily_limit, monthly_limit, now)
+    period = int(now.timestamp() // hold_seconds)
+    key, previous = _reserved_key(client_id, period), _reserved_key(client_id, period - 1)
+    cache.add(key, 0, timeout=2 * hold_seconds)
+    held = cache.incr(key, tokens)  # atomic: each concurrent call sees the others'
+    cached = cache.get_many([previous, *(window.key for window in windows)])
+    before = held - tokens + cached.get(previous, 0)
+    exceeded = [
+        window.resets_at
+        for window in windows
+        if _used(client_id, window, cached.get(window.key)) + before >= window.limit
+    ]
+    reservation = Reservation(key, tokens)
+    if exceeded:
+        release_budget(reservation)
+        return None, max(exceeded)
+    return reservation, windows[0].resets_at
+
+
+async def areserve_budget(
+    client_id: int, daily_limit: int | None, monthly_limit: int | None, *, tokens: int,
+    hold_seconds: float,
+) -> tuple[Reservation | None, datetime | None]:  # fmt: skip
+    return await sync_to_async(reserve_budget)(
+        client_id, daily_limit, monthly_limit, tokens=tokens, hold_seconds=hold_seconds
+    )
+
+
+def release_budget(reservation: Reservation) -> None:
+    """Give a call's reservation back (its record has committed, or it never ran)."""
+    try:
+        cache.decr(reservation.key, reservation.tokens)
+    except ValueError:
+        pass  # the period's key has expired: the hold lapsed on its own
+    except Exception:  # the call is done; a cache outage only holds tokens a while longer
+        logger.exception("Could not release a budget reservation")
+
+
+async def arelease_budget(reservation: Reservation) -> None:
+    await sync_to_async(release_budget)(reservation)
 
 
 def count_usage(items: Iterable[CallRecordData]) -> None:
@@ -109,6 +181,10 @@ def _used(client_id: int, window: _Window, cached: int | None) -> int:
     used = usage_for(client_id, **window.span).total_tokens
     cache.add(window.key, used, timeout=settings.AUDIT_BUDGET_RECONCILE_SECONDS)
     return used
+
+
+def _reserved_key(client_id: int, period: int) -> str:
+    return f"audit:reserved:{client_id}:{period}"
 
 
 def _day_key(client_id: int, day: date) -> str:

@@ -37,7 +37,7 @@ PRODUCT_GROUP = "Product"
 SIGN_OFF = "audit.sign_off"  # a sign-off on any subject
 SIGN_OFF_RELEASE = "audit.sign_off_release"  # a sign-off on a release or a pilot
 
-READ_APPS = ("providers", "routing", "llmcaller", "audit")
+READ_APPS = ("providers", "routing", "llmcaller", "audit", "oauth2_provider")
 CONFIGURATION = (
     "providers.provider", "providers.model", "routing.capabilityscore",
     "routing.taskpreference", "routing.fallbackchain", "routing.fallbackstep",

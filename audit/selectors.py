@@ -9,11 +9,29 @@ recent chain check, for the admin.
 
 from __future__ import annotations
 
-from audit.budgets import abudget_status, budget_status
+from audit.budgets import (
+    Reservation,
+    abudget_status,
+    arelease_budget,
+    areserve_budget,
+    budget_status,
+    release_budget,
+    reserve_budget,
+)
 from audit.models import AuditVerification
 from audit.usage import usage_for
 
-__all__ = ["abudget_status", "budget_status", "last_verification", "usage_for"]
+__all__ = [
+    "Reservation",
+    "abudget_status",
+    "arelease_budget",
+    "areserve_budget",
+    "budget_status",
+    "last_verification",
+    "release_budget",
+    "reserve_budget",
+    "usage_for",
+]
 
 
 def last_verification() -> AuditVerification | None:

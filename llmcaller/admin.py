@@ -80,7 +80,10 @@ class ClientAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
             message = f"New token for {client.tool_id} (copy it now, it is not shown again): "
             self.message_user(request, message + issued.raw, messages.WARNING)
 
-    @admin.action(description="Create an OAuth application (secret shown once)")
+    @admin.action(
+        description="Create an OAuth application (secret shown once)",
+        permissions=["issue_token"],  # a credential, as a token is
+    )
     def create_applications(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         for client in queryset:
             issued = create_application(client=client)

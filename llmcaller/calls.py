@@ -21,8 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone
 
+from audit import clock
+from audit.selectors import Reservation, arelease_budget
 from audit.services import record_call
 from audit.types import CallDoor, CallOutcome, CallRecordData
 from llmcaller.api.outputs import routing_json
@@ -42,7 +43,7 @@ class CallLog:
     door: str = CallDoor.V1
     trace_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started: float = field(default_factory=time.perf_counter)
-    started_at: datetime = field(default_factory=timezone.now)
+    started_at: datetime = field(default_factory=lambda: clock.now())
     request_id: str = ""
     caller_tool: str = ""
     client: str = ""
@@ -61,6 +62,7 @@ class CallLog:
     failure: BaseException | None = None
     completed_stream: bool = False
     finished: bool = False
+    reservation: Reservation | None = None  # budget tokens held until the record commits
     span: Any = None  # the call's trace span, when tracing is on
 
     def start_trace(self, headers: Mapping[str, str]) -> object | None:
@@ -124,14 +126,19 @@ class CallLog:
             model=self.model, seconds=time.perf_counter() - self.started,
             first_token_seconds=self.first_token - self.started if self.first_token else None,
         )  # fmt: skip
-        if self.span is None:
-            await record_call(record)
-            return
         try:
-            with child_span("audit write", parent=self.span):
+            if self.span is None:
                 await record_call(record)
+            else:
+                with child_span("audit write", parent=self.span):
+                    await record_call(record)
         finally:
-            self._end_span(record)
+            if self.span is not None:
+                self._end_span(record)
+            # The record's real tokens are counted now (or never will be): stop holding.
+            if self.reservation is not None:
+                await arelease_budget(self.reservation)
+                self.reservation = None
 
     def _end_span(self, record: CallRecordData) -> None:
         attributes = {

@@ -9,7 +9,8 @@
     PERMANENT       422   UpstreamPermanent, UnsupportedCapability, RouteRefused
     AUTH            502   UpstreamAuthRejected (our credential was refused)
     TEMPORARY       503   AuditWriteFailed (no answer leaves without its call record)
-    CONFIG          500   RouteMisconfigured, an unknown adapter kind, anything unforeseen
+    CONFIG          500   RouteMisconfigured, UnknownAdapterKind, anything unforeseen
+                          (logged with the call's trace id: a bug to find, not a config)
 
 Every message is ours: upstream text never reaches a caller (the adapters' own
 detail goes to the log). Retry hints are clamped to 60 s, header and body alike.
@@ -25,6 +26,7 @@ from typing import Any
 from django.http import JsonResponse
 
 from audit.services import AuditWriteFailed
+from providers.adapters import UnknownAdapterKind
 from providers.errors import (
     UnsupportedCapability,
     UpstreamAuthRejected,
@@ -102,10 +104,12 @@ def error_shape(exc: BaseException) -> ErrorShape:
         return ErrorShape("CONFIG", 500, exc.detail)
     if isinstance(exc, AuditWriteFailed):
         return ErrorShape("TEMPORARY", 503, "The call could not be recorded; retry.", 1.0)
-    if isinstance(exc, LookupError):
+    if isinstance(exc, UnknownAdapterKind):
         return ErrorShape("CONFIG", 500, "The chosen provider has no adapter for its kind.")
-    logger.error("Unexpected failure", exc_info=exc)
-    return ErrorShape("CONFIG", 500, "The gateway failed unexpectedly; see its log.")
+    return UNEXPECTED
+
+
+UNEXPECTED = ErrorShape("CONFIG", 500, "The gateway failed unexpectedly; see its log.")
 
 
 def _upstream_shape(exc: UpstreamError) -> ErrorShape:
@@ -127,12 +131,21 @@ def _upstream_shape(exc: UpstreamError) -> ErrorShape:
 
 def error_body(exc: BaseException, trace_id: str) -> dict[str, Any]:
     """The error as the body (or the SSE error event) says it."""
-    return error_shape(exc).body(trace_id)
+    return _answered_shape(exc, trace_id).body(trace_id)
 
 
 def error_response(exc: BaseException, trace_id: str) -> JsonResponse:
-    shape = error_shape(exc)
+    shape = _answered_shape(exc, trace_id)
     response = JsonResponse(shape.body(trace_id), status=shape.status)
     if shape.retry_after is not None:
         response["Retry-After"] = str(math.ceil(shape.retry_after))
     return response
+
+
+def _answered_shape(exc: BaseException, trace_id: str) -> ErrorShape:
+    """`error_shape`, logging an unforeseen failure once, as it is answered, with the
+    trace id the caller sees, so the log line can be found from the answer."""
+    shape = error_shape(exc)
+    if shape is UNEXPECTED:
+        logger.error("Unexpected failure (traceId %s)", trace_id, exc_info=exc)
+    return shape

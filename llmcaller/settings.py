@@ -301,6 +301,11 @@ SPECTACULAR_SETTINGS = {
         }
     },
     "SECURITY": [{"clientToken": []}, {"bearerToken": []}],
+    # The v1 objects are closed: a field the schema does not name is a violation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "llmcaller.api.schema.close_objects",
+    ],
 }
 
 # --- Client tokens and callers -----------------------------------------------------
@@ -416,3 +421,17 @@ LLMCALLER_MCP_ALLOWED_ORIGINS = env.list(
 )
 if not LLMCALLER_MCP_ALLOWED_HOSTS:
     raise ImproperlyConfigured("LLMCALLER_MCP_ALLOWED_HOSTS must name at least one host.")
+# --- Token budgets: each call reserves its worst case before it runs ---------------
+
+# The largest maxTokens a request may ask for (above: 400 BAD_REQUEST).
+LLMCALLER_MAX_TOKENS_LIMIT = int(
+    _positive("LLMCALLER_MAX_TOKENS_LIMIT", env.int("LLMCALLER_MAX_TOKENS_LIMIT", default=32768))
+)
+# A budgeted client's chat that names no maxTokens is capped (and reserved) at this.
+LLMCALLER_DEFAULT_MAX_TOKENS = int(
+    _positive("LLMCALLER_DEFAULT_MAX_TOKENS", env.int("LLMCALLER_DEFAULT_MAX_TOKENS", default=4096))
+)
+# Seconds a reservation a dead worker never released keeps holding tokens (at most twice this).
+LLMCALLER_BUDGET_HOLD_SECONDS = _positive(
+    "LLMCALLER_BUDGET_HOLD_SECONDS", env.int("LLMCALLER_BUDGET_HOLD_SECONDS", default=600)
+)

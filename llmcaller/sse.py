@@ -5,6 +5,10 @@ then `data: [DONE]`. Control characters other than newline and tab are stripped
 from deltas; a delta longer than `LLMCALLER_STREAM_CHUNK_SIZE` becomes several
 events (never cut); a payload that is not text is dropped and logged. A failure
 after the stream has begun becomes the error event, then `[DONE]`.
+
+The completion event is sent only once `before_completion` (the call record's
+commit) has returned: if it raises, the stream ends with the error event
+instead, then `[DONE]`, so a completion always means the call is on record.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol
 
 from django.conf import settings
@@ -58,6 +62,7 @@ async def encode_stream(
     trace_id: str,
     completion: Callable[[StreamCompleted], dict[str, Any]],
     observer: StreamObserver,
+    before_completion: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[bytes]:
     """`first`, then the rest of `events`, as SSE lines ending with `[DONE]`."""
     chunk_size = settings.LLMCALLER_STREAM_CHUNK_SIZE
@@ -71,6 +76,8 @@ async def encode_stream(
             elif isinstance(event, StreamCompleted):
                 observer.completed(event)
                 payload = completion(event)
+                if before_completion is not None:
+                    await before_completion()
                 yield frame({"type": "completion", "payload": payload, "traceId": trace_id})
             else:
                 logger.warning(

@@ -16,8 +16,15 @@ What this keeps of Django's handler:
   `HttpResponse`, so views and their tests are plain Django;
 - the body is read whole before the view runs, and no more than
   `DATA_UPLOAD_MAX_MEMORY_SIZE` of it is kept, so `request.body` refuses an
-  over-long body (`RequestDataTooBig`) as it does under Django;
+  over-long body (`RequestDataTooBig`) as it does under Django, chunked ones too
+  (Django 5.2 checks the buffered size when `Content-Length` is absent);
+- the `Host` header is checked against `ALLOWED_HOSTS` before the view runs,
+  and a disallowed one gets Django's own 400 answer;
 - a client that disconnects cancels the view, and a stream's generator is closed;
+- `response.close()` is called once the answer is sent (or abandoned), as
+  Django's handler does: it frees what the response holds (a file, an
+  iterator). It also sends `request_finished`, here on the event loop, where
+  Django's own receivers find no database connection or cache to close;
 - the sync thread's database connections are checked (`close_old_connections`:
   age, errors) at most once a second instead of at each request's start and end.
 """
@@ -33,7 +40,9 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
+from django.core.handlers.exception import response_for_exception
 from django.db import close_old_connections
 from django.http import HttpResponseBase
 
@@ -75,6 +84,11 @@ class ApiTransport:
         if body is None:
             return  # the client left before it finished sending
         request = ASGIRequest(scope, io.BytesIO(body))
+        try:
+            request.get_host()
+        except DisallowedHost as exc:
+            await _send_closing(response_for_exception(request, exc), send)
+            return
         await _answer(view, request, receive, send)
         await self._check_connections()
 
@@ -108,7 +122,7 @@ async def _answer(view: View, request: ASGIRequest, receive: Receive, send: Send
     hangup = _Hangup(receive)
     try:
         response = await view(request)
-        await _send_response(response, send)
+        await _send_closing(response, send)
     except asyncio.CancelledError:
         if not hangup.heard:
             raise  # the server is cancelling us, not the client
@@ -135,6 +149,13 @@ class _Hangup:
         # Runs right after the last `send`, before the listener can wake to the
         # server's end-of-response disconnect, so a finished answer is never cancelled.
         self._listener.cancel()
+
+
+async def _send_closing(response: HttpResponseBase, send: Send) -> None:
+    try:
+        await _send_response(response, send)
+    finally:
+        response.close()
 
 
 async def _send_response(response: HttpResponseBase, send: Send) -> None:

@@ -12,7 +12,13 @@ from audit.history import ConfigHistoryAdmin
 from providers.errors import UpstreamError
 from providers.forms import ModelForm, ProviderForm
 from providers.models import HealthStatus, Model, Provider
-from providers.services import discover_models, probe_providers, send_test_prompt
+from providers.services import (
+    discover_models,
+    probe_model_kind,
+    probe_providers,
+    send_test_prompt,
+    settle_model_kind,
+)
 
 _BADGE_COLOURS = {
     HealthStatus.OK: "#1a7f37",
@@ -151,7 +157,7 @@ class ModelAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     search_fields = ["model_id", "publisher", "architecture", "description"]
     list_select_related = ["provider"]
     readonly_fields = ["source", "first_seen", "last_seen"]
-    actions = ["send_test_prompt_action"]
+    actions = ["send_test_prompt_action", "probe_kind_action"]
 
     capability_list = ModelInline.capabilities_served
 
@@ -165,3 +171,18 @@ class ModelAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
             self.message_user(
                 request, str(result), messages.SUCCESS if result.ok else messages.ERROR
             )
+
+    @admin.action(
+        description="Probe whether it embeds or chats (sets its kind)",
+        permissions=["send_test_prompt"],  # it calls the model: it spends, as a test prompt does
+    )
+    def probe_kind_action(self, request: HttpRequest, queryset: QuerySet[Model]) -> None:
+        for model in queryset.select_related("provider"):
+            kind = probe_model_kind(model=model)
+            if kind is None:
+                self.message_user(request, f"{model} neither embeds nor chats.", messages.ERROR)
+                continue
+            settle_model_kind(model, kind)
+            self.save_model(request, model, form=None, change=True)  # recorded in history
+            served = ", ".join(model.capabilities)
+            self.message_user(request, f"{model} is {kind}: serves {served}.", messages.SUCCESS)

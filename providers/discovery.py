@@ -2,7 +2,9 @@
 
 Discovery adds models it finds, refreshes the facts of those it knows, and marks
 the ones that vanished as not seen. It never deletes a row and never overrides
-what an admin decided (enabled, and the capabilities of a declared model).
+what an admin decided (enabled, and the kind and capabilities of a declared
+model: a discovered model whose kind or capabilities an operator changed, or
+settled with the one-off probe, becomes declared).
 """
 
 from __future__ import annotations
@@ -75,8 +77,10 @@ def apply_discovery(*, provider: Provider, found: list[DiscoveredModel]) -> Disc
 
 
 def _apply_facts(model: Model, item: DiscoveredModel) -> None:
+    decided = model.pk is not None and model.source == ModelSource.DECLARED
     for name in _FACTS:
-        setattr(model, name, getattr(item, name))
+        if not (decided and name == "kind"):
+            setattr(model, name, getattr(item, name))
     model.loaded = bool(item.loaded)
     if model.source == ModelSource.DISCOVERED or not model.capabilities:
         model.capabilities = list(item.capabilities)

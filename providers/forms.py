@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django import forms
 
-from providers.models import Capability, Model, Provider
+from providers.models import Capability, Model, ModelSource, Provider
+from providers.types import normalise_base_url
+
+BASE_URL_HELP = (
+    "Where the provider answers, e.g. http://127.0.0.1:1234. A URL ending in /v1 "
+    "(as LM Studio, llama.cpp, vLLM and the OpenAI SDK show it) is accepted: the "
+    "gateway keeps the URL without /v1 and adds /v1/... itself; the saved value "
+    "shown here is the URL it uses."
+)
 
 
 class CapabilitiesField(forms.MultipleChoiceField):
@@ -30,10 +38,17 @@ class ProviderForm(forms.ModelForm):
             "timeout_seconds",
             "retry_attempts", "credential_env", "notes",
         ]  # fmt: skip
+        help_texts = {"base_url": BASE_URL_HELP}
+
+    def clean_base_url(self) -> str:
+        return normalise_base_url(self.cleaned_data["base_url"])
 
 
 class ModelForm(forms.ModelForm):
-    capabilities = CapabilitiesField()
+    capabilities = CapabilitiesField(
+        help_text="Changing the kind or the capabilities of a discovered model makes "
+        "it declared: discovery then keeps what you set."
+    )
 
     class Meta:
         model = Model
@@ -42,3 +57,9 @@ class ModelForm(forms.ModelForm):
             "loaded_context_length", "loaded", "quantization", "architecture", "publisher",
             "description", "tool_use", "vision", "enabled", "seen",
         ]  # fmt: skip
+
+    def save(self, commit: bool = True) -> Model:
+        # The operator's word on what a discovered model is outranks its name.
+        if self.instance.pk and {"kind", "capabilities"} & set(self.changed_data):
+            self.instance.source = ModelSource.DECLARED
+        return super().save(commit)

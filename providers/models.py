@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from providers.adapters import KIND_CHOICES, adapter_class
-from providers.types import ProviderConfig, read_credential
+from providers.types import ProviderConfig, normalise_base_url, read_credential
 
 if TYPE_CHECKING:
     import httpx
@@ -122,6 +122,9 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    def clean(self) -> None:
+        self.base_url = normalise_base_url(self.base_url)  # ".../v1" works as well
 
     def credential(self) -> str:
         return read_credential(self.credential_env)

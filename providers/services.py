@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
 
+from providers.adapters.naming import capabilities_for
 from providers.discovery import DiscoverySummary, discover_models
 from providers.errors import UpstreamError
 from providers.http import upstream_client
-from providers.models import Capability, Model, Provider
+from providers.models import Capability, Model, ModelSource, Provider
 from providers.probes import ProbeReport, claim_due_providers, probe_provider, probe_providers
 from providers.types import ChatMessage, ChatRequest, EmbedRequest, Usage
 
@@ -24,6 +25,7 @@ __all__ = [
     "TestPromptResult",
     "claim_due_providers",
     "discover_models",
+    "probe_model_kind",
     "probe_provider",
     "probe_providers",
     "send_test_prompt",
@@ -67,6 +69,35 @@ async def _send_test_prompt(model: Model, provider: Provider, prompt: str) -> Te
     except UpstreamError as exc:
         return TestPromptResult(str(model), False, exc.detail, _ms_since(started))
     return TestPromptResult(str(model), True, answer, _ms_since(started), usage)
+
+
+def probe_model_kind(*, model: Model) -> str | None:
+    """What the model really is, asked of it once, when an operator wants to know:
+    `embeddings` if it embeds one word, `llm` if it answers a one-token chat,
+    None if it does neither. Nothing is saved: see `settle_model_kind`."""
+    return async_to_sync(_probe_model_kind)(model, model.provider)
+
+
+async def _probe_model_kind(model: Model, provider: Provider) -> str | None:
+    async with upstream_client() as client:
+        adapter = provider.adapter(client)
+        try:
+            await adapter.embed(EmbedRequest(model.model_id, ("probe",)))
+            return "embeddings"
+        except UpstreamError:
+            pass
+        try:
+            await adapter.chat(ChatRequest(model.model_id, (ChatMessage("user", "hi"),), 0, 1))
+            return "llm"
+        except UpstreamError:
+            return None
+
+
+def settle_model_kind(model: Model, kind: str) -> None:
+    """The operator's decision on a model's kind: discovery keeps it from now on."""
+    model.kind, model.capabilities = kind, list(capabilities_for(kind))
+    model.source = ModelSource.DECLARED
+    model.full_clean()
 
 
 def _ms_since(started: float) -> float:

@@ -20,6 +20,18 @@ def read_credential(env_var: str) -> str:
     return os.environ.get(env_var, "") if env_var else ""
 
 
+def normalise_base_url(url: str) -> str:
+    """The provider's root URL: trailing slashes and one trailing `/v1` dropped.
+
+    Adapters add `/v1/...` (or `/api/...`) themselves, while LM Studio, llama.cpp,
+    vLLM and the OpenAI SDK all show base URLs ending in `/v1`: both forms work.
+    """
+    root = url.strip().rstrip("/")
+    if root.lower().endswith("/v1"):
+        root = root[: -len("/v1")].rstrip("/")
+    return root
+
+
 @dataclass(frozen=True)
 class ProviderConfig:
     key: str
@@ -29,7 +41,8 @@ class ProviderConfig:
     credential: str = field(default="", repr=False)  # never printed
 
     def url(self, path: str) -> str:
-        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+        # Normalised here too: rows saved before normalisation, imported configurations.
+        return normalise_base_url(self.base_url) + "/" + path.lstrip("/")
 
 
 @dataclass(frozen=True)
@@ -78,18 +91,11 @@ class ChatRequest:
     response_format: Mapping[str, Any] | None = None
 
 
-CHARS_PER_TOKEN = 4  # a usual average for English text; exact counts need the tokenizer
-
-
 @dataclass(frozen=True)
 class Usage:
     input_tokens: int = 0
     output_tokens: int = 0
-    estimated: bool = False  # counted by the gateway because the upstream said nothing
-
-    @classmethod
-    def estimate(cls, input_chars: int, output_chars: int) -> Usage:
-        return cls(-(-input_chars // CHARS_PER_TOKEN), -(-output_chars // CHARS_PER_TOKEN), True)
+    estimated: bool = False  # counted by the gateway: the upstream said nothing
 
 
 @dataclass(frozen=True)

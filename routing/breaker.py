@@ -7,10 +7,19 @@
                (`cache.add`, atomic in Redis and in the local-memory cache);
                its success closes the circuit, its failure opens it again
 
+Only the trial closes a circuit: a success of a call admitted while the circuit
+was closed clears the failure count and nothing else, so a call that began
+before the circuit opened cannot close it by succeeding late.
+
 Keys are per provider: a failure counter (`cache.incr`, atomic), the time the
 circuit opened (wall-clock seconds, comparable across hosts), and the trial
-claim, which expires after a cool-down so a worker that died mid-trial does not
-hold the circuit half-open for ever. The clock is injectable for tests.
+claims. A claim holds for the longest a call may run (`ROUTING_CALL_DEADLINE_SECONDS`
+and a margin), so a slow trial is never joined by a second; after that it has
+lapsed (its worker died mid-trial) and the next claim may be taken. Claims are
+counted on the breaker's clock, not by cache expiry: the key of a claim names
+its period (the circuit's opening and the claim period since the cool-down
+ended), so each period has exactly one `cache.add` winner. The clock is
+`audit.clock` unless one is injected; tests set it.
 
 A call reads every provider's breaker once, before planning (`read`): with
 Redis each cache operation is a network round trip on the event loop, so the
@@ -20,17 +29,18 @@ found closed with no failure counted (nearly every call to a healthy provider).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import BaseCache, cache
 
+from audit import clock as wall
 from routing.metrics import circuit_changed, observe_circuits
 from routing.types import CircuitState
 
 _PREFIX = "routing:breaker"
+TRIAL_MARGIN = 5.0  # seconds a trial claim outlasts the call deadline: hosts' clocks differ
 
 
 @dataclass
@@ -55,12 +65,14 @@ class CircuitBreaker:
         store: BaseCache | None = None,
         failures: int | None = None,
         cooldown: float | None = None,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
+        trial_seconds: float | None = None,
     ) -> None:
         self.cache = store if store is not None else cache
         self.threshold = failures or settings.ROUTING_BREAKER_FAILURES
         self.cooldown = cooldown or settings.ROUTING_BREAKER_COOLDOWN_SECONDS
-        self.clock = clock
+        self.trial_seconds = trial_seconds or settings.ROUTING_CALL_DEADLINE_SECONDS + TRIAL_MARGIN
+        self.clock = clock or (lambda: wall.time())  # read when called: tests set it
 
     def read(self, providers: Iterable[str]) -> BreakerReading:
         """Every provider's state and failure count, in one cache round trip."""
@@ -87,18 +99,29 @@ class CircuitBreaker:
     def allow(self, provider: str) -> bool:
         """Whether this worker may call the provider now; in half-open, only
         the one worker that claims the trial gets True."""
-        state = self.state(provider)
-        if state is CircuitState.CLOSED:
-            return True
-        if state is CircuitState.OPEN:
-            return False
-        return self.cache.add(_key(provider, "trial"), 1, timeout=self.cooldown)
+        return self.admit(provider) is not None
 
-    def record_success(self, provider: str) -> None:
-        was = self.state(provider)  # only after a failure: a clean provider skips this
-        names = ("failures", "opened", "trial")
+    def admit(self, provider: str) -> CircuitState | None:
+        """None: do not call. CLOSED: call. HALF_OPEN: call, as the one trial:
+        report its success with `record_success(provider, trial=True)`."""
+        opened = self.cache.get(_key(provider, "opened"))
+        state = self._state(opened)
+        if state is CircuitState.CLOSED:
+            return state
+        if state is CircuitState.OPEN:
+            return None
+        period = int((self.clock() - opened - self.cooldown) // self.trial_seconds)
+        claim = _key(provider, f"trial:{opened!r}:{period}")
+        # The cache's own expiry only tidies: the period in the key decides.
+        won = self.cache.add(claim, 1, timeout=self.trial_seconds + self.cooldown)
+        return state if won else None
+
+    def record_success(self, provider: str, *, trial: bool = False) -> None:
+        """A call succeeded: a trial closes the circuit; any other success only
+        clears the failure count (the circuit may have opened since it began)."""
+        names = ("failures", "opened") if trial else ("failures",)
         self.cache.delete_many([_key(provider, name) for name in names])
-        if was is not CircuitState.CLOSED:
+        if trial:
             circuit_changed(provider, CircuitState.CLOSED)
 
     def record_failure(self, provider: str) -> CircuitState:
@@ -119,8 +142,8 @@ class CircuitBreaker:
         return CircuitState.CLOSED
 
     def _open(self, provider: str) -> CircuitState:
+        # A new opening time: the next trial's claim has a key of its own.
         self.cache.set(_key(provider, "opened"), self.clock(), timeout=None)
-        self.cache.delete(_key(provider, "trial"))
         circuit_changed(provider, CircuitState.OPEN)
         return CircuitState.OPEN
 

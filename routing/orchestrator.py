@@ -49,6 +49,7 @@ from routing.snapshot import acurrent_snapshot
 from routing.types import (
     Attempt,
     CachePolicy,
+    CircuitState,
     FaultSpec,
     RoutedChat,
     RoutedEmbed,
@@ -172,6 +173,7 @@ class _Run:
     ) -> None:
         self.request, self.plan, self.snapshot, self.breaker = request, plan, snapshot, breaker
         self.breakers = breakers  # as read before planning: clean ones need no more reads
+        self.trials: set[str] = set()  # providers whose half-open trial this call holds
         self.attempts: list[Attempt] = []
         self.fallback_reason: str | None = None
         self.answered_by: RouteStep | None = None
@@ -199,7 +201,7 @@ class _Run:
     async def _walk(self, attempt: Attempter) -> tuple[Any, RouteStep]:
         failure: UpstreamError | None = None
         for step in self.plan.steps:
-            if not self.breakers.is_clean(step.provider) and not self.breaker.allow(step.provider):
+            if not self.breakers.is_clean(step.provider) and not self._admitted(step.provider):
                 self.attempts.append(Attempt(step.provider, step.model, "skipped: circuit open", 0))
                 continue
             try:
@@ -265,8 +267,16 @@ class _Run:
             raise
         self._record(step, "ok", started, fault)
         if not self.breakers.is_clean(step.provider):
-            self.breaker.record_success(step.provider)
+            trial = step.provider in self.trials
+            self.trials.discard(step.provider)
+            self.breaker.record_success(step.provider, trial=trial)
         return result
+
+    def _admitted(self, provider: str) -> bool:
+        admission = self.breaker.admit(provider)
+        if admission is CircuitState.HALF_OPEN:
+            self.trials.add(provider)
+        return admission is not None
 
     def record_mid_stream_failure(self, step: RouteStep, exc: UpstreamError) -> None:
         outcome = f"{error_class(exc)} mid-stream"

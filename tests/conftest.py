@@ -3,13 +3,16 @@
 `sandbox` starts one sandbox subprocess per test session; tests take `upstream`,
 which is the same sandbox reset to its start behaviour with its request counts
 cleared, so no test inherits another's switches. `down_url` is a URL where
-nothing listens. Every test starts with no compiled routing snapshot, since test
-databases roll back and a generation number can repeat with other contents.
+nothing listens. `clock` sets the wall clock that rate-limit windows and
+budget days are counted by (`audit.clock`). Every test starts with no compiled
+routing snapshot, since test databases roll back and a generation number can
+repeat with other contents.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -53,16 +56,17 @@ def down_url() -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def _close_thread_connections(django_db_setup) -> Iterator[None]:
-    """Threads that outlive their event loops (audit writers, asgiref's shared
-    sync thread) keep database connections; close them before the test
-    database is dropped, which PostgreSQL refuses while anyone is connected."""
+    """asgiref's shared sync thread outlives every test and keeps a database
+    connection; close it before the test database is dropped, which PostgreSQL
+    refuses while anyone is connected. (Audit writers free themselves when their
+    loop is collected: the collection below runs what is left of that.)"""
     yield
+    import gc
+
     from asgiref.sync import SyncToAsync
     from django.db import connections
 
-    from audit.batcher import close_writers
-
-    close_writers()
+    gc.collect()
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
 
 
@@ -80,3 +84,23 @@ def fresh_routing_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
     from routing.snapshot import SnapshotStore  # after Django is set up
 
     monkeypatch.setattr("routing.snapshot._store", SnapshotStore())
+
+
+class SetClock:
+    """The wall clock of `audit.clock`, held still at `at` until moved."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, at: datetime) -> None:
+        self.at = at
+        monkeypatch.setattr("audit.clock.time", lambda: self.at.timestamp())
+
+    def set(self, at: datetime) -> None:
+        self.at = at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> SetClock:
+    """Mid-minute on a mid-month day, far from any window's edge, unless moved."""
+    return SetClock(monkeypatch, datetime(2026, 6, 15, 12, 0, 30, tzinfo=UTC))

@@ -28,7 +28,7 @@ from llmcaller.api.fields import SharedFields
 from llmcaller.auth import CallerClient, authenticate
 from llmcaller.calls import CallLog
 from llmcaller.errors import BadRequest, error_response
-from llmcaller.limits import check_budget, check_rate
+from llmcaller.limits import check_budget, check_rate, reserve_budget
 from providers.tracing import leave_span
 from routing.types import CachePolicy
 
@@ -122,12 +122,15 @@ def cache_policy(client: CallerClient) -> CachePolicy | None:
     return CachePolicy(client.tool_id, client.response_cache_seconds)
 
 
-async def admit_caller(request: HttpRequest, *, method: str, call: CallLog) -> CallerClient:
-    """The client, if it may make this call now: its token, allow-list, rate and budget."""
+async def admit_caller(
+    request: HttpRequest, *, method: str, call: CallLog, budget: bool = True
+) -> CallerClient:
+    """The client, if it may make this call now: its token, allow-list, rate and (unless
+    the caller reserves against it itself, `budget=False`) its budget."""
     client = await authenticate(request, method=method)
     call.admitted(client)
     check_rate(client)
-    if client.has_budget:
+    if budget and client.has_budget:
         await check_budget(client)
     return client
 
@@ -181,12 +184,17 @@ class ApiView(View):
     async def admit(
         self, request: HttpRequest, serializer_class: type[StrictSerializer] | None
     ) -> tuple[CallerClient, dict[str, Any]]:
-        """Authenticate, count against the client's limit, then validate the body."""
-        client = await admit_caller(request, method=self.api_method, call=self.call)
+        """Authenticate, count against the client's limit, validate the body, then
+        reserve the call's worst case against the client's token budgets."""
+        client = await admit_caller(request, method=self.api_method, call=self.call, budget=False)
         if serializer_class is None:
+            if client.has_budget:
+                await check_budget(client)  # spends nothing: a read is enough
             return client, {}
         data = validate(serializer_class, request)
         self.call.request_id = data["requestId"]
         self.call.caller_tool = data["callerTool"]
         self.call.prompt = data.get("messages") or data.get("inputs")
+        if client.has_budget:
+            self.call.reservation = await reserve_budget(client, data)
         return client, data

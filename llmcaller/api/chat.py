@@ -3,6 +3,9 @@
 The stream view waits for the routed stream's first event before it answers,
 so a failure before any text (throttled, unreachable, refused) still gets its
 HTTP status and `Retry-After`; after that, failures arrive as the SSE error event.
+A stream's call record is committed before its completion event is sent; when
+the commit fails, the stream ends with the error event (TEMPORARY: retry)
+instead, and every stream ends with `[DONE]` (docs/STREAMS.md).
 """
 
 from __future__ import annotations
@@ -11,9 +14,11 @@ from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from rest_framework import serializers
 
+from audit.services import AuditWriteFailed
 from llmcaller.api.base import (
     ApiView,
     EnvelopeInput,
@@ -54,7 +59,9 @@ class ChatInput(EnvelopeInput):
     model = StrictCharField(required=False, max_length=255)
     provider = StrictCharField(required=False, max_length=64)
     temperature = StrictFloatField(required=False, min_value=0, max_value=2)
-    maxTokens = StrictIntegerField(required=False, min_value=1)
+    maxTokens = StrictIntegerField(
+        required=False, min_value=1, max_value=settings.LLMCALLER_MAX_TOKENS_LIMIT
+    )
     task = serializers.ChoiceField(required=False, choices=Task.values)
 
     @staticmethod
@@ -146,14 +153,24 @@ async def _stream_body(
         return completion_json(event.routed, call.routing)
 
     lines = encode_stream(
-        first, events, trace_id=call.trace_id, completion=completion, observer=call
-    )
+        first, events, trace_id=call.trace_id, completion=completion, observer=call,
+        before_completion=call.end_stream,  # no completion event before its record
+    )  # fmt: skip
     try:
         async with aclosing(events), aclosing(lines):
             async for line in lines:
                 if line == DONE:
-                    await call.end_stream()  # its record is committed before the end is sent
+                    await _end_quietly(call)  # a failed stream's record, before the end
                 yield line
     finally:
         slot.release()
-        await call.end_stream()  # a client gone mid-stream: recorded as such
+        await _end_quietly(call)  # a client gone mid-stream: recorded as such
+
+
+async def _end_quietly(call: CallLog) -> None:
+    """Record the stream's end; a failed commit was logged by the audit writer, and
+    the client has had (or will never read) its error event: `[DONE]` still ends it."""
+    try:
+        await call.end_stream()
+    except AuditWriteFailed:
+        pass

@@ -36,9 +36,23 @@ class Answer:
 class UsageOutput(OutputSerializer):
     inputTokens = serializers.IntegerField(source="input_tokens")
     outputTokens = serializers.IntegerField(source="output_tokens")
+    estimated = serializers.BooleanField(
+        required=False,
+        help_text="Present, and true, only when the upstream reported no usage and the "
+        "gateway estimated it (about four characters a token): see docs/STREAMS.md.",
+    )
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not data.get("estimated"):
+            data.pop("estimated", None)  # the v1 shape, unchanged for reported usage
+        return data
 
 
 def usage_json(usage: Usage) -> dict[str, Any]:
+    if usage.estimated:
+        return {"inputTokens": usage.input_tokens, "outputTokens": usage.output_tokens,
+                "estimated": True}  # fmt: skip
     return {"inputTokens": usage.input_tokens, "outputTokens": usage.output_tokens}
 
 

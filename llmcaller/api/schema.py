@@ -16,6 +16,12 @@ text, so a request valid by the schema is accepted. Any client with a valid
 token may fetch it (`SchemaView`), to generate a client or fuzz the API with its
 own credential; staff signed in to the admin may too. The interactive docs stay
 staff-only.
+
+The v1 contract is exact, so every published object is closed
+(`additionalProperties: false`: a field the schema does not name is a
+violation, and the schema test catches a view that adds one), except
+`providerInfo.routing`, which the contract leaves open ("capability, strategy,
+…") for routing to say more without breaking callers.
 """
 
 from __future__ import annotations
@@ -112,6 +118,17 @@ class SchemaView(SpectacularAPIView):
                               BasicAuthentication]  # fmt: skip
     permission_classes = [ClientOrStaff]
     urlconf = "llmcaller.api.schema"
+
+
+OPEN_OBJECTS = frozenset({"RoutingOutput"})
+
+
+def close_objects(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: close every object component but the open ones."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if component.get("type") == "object" and name not in OPEN_OBJECTS:
+            component.setdefault("additionalProperties", False)
+    return result
 
 
 class DeltaContentOutput(serializers.Serializer):

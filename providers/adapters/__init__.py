@@ -19,6 +19,11 @@ ADAPTERS: dict[str, tuple[str, str]] = {
     ),
 }
 
+
+class UnknownAdapterKind(LookupError):
+    """A provider's kind names no registered adapter (a misconfiguration)."""
+
+
 KIND_CHOICES = [(kind, label) for kind, (label, _path) in ADAPTERS.items()]
 
 
@@ -26,5 +31,5 @@ def adapter_class(kind: str) -> type:
     try:
         _label, path = ADAPTERS[kind]
     except KeyError:
-        raise LookupError(f"No adapter is registered for provider kind {kind!r}.") from None
+        raise UnknownAdapterKind(f"No adapter is registered for provider kind {kind!r}.") from None
     return import_string(path)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from providers.adapters.naming import capabilities_for, kind_from_name
 from providers.adapters.openai_wire import (
     finish_reason,
     message_json,
@@ -49,6 +50,7 @@ from providers.types import (
     ToolCallDelta,
     Usage,
 )
+from providers.usage_estimate import estimated_usage
 
 T = TypeVar("T")
 StreamEvent = ChatDelta | ChatDone
@@ -78,10 +80,17 @@ class StreamState:
             call[1] = piece.name or call[1]
             call[2] += piece.arguments
 
-    def result(self) -> ChatResult:
+    def result(self, request: ChatRequest | None = None) -> ChatResult:
+        """The answer; with `request`, a stream that reported no usage gets an
+        estimate (`providers.usage_estimate`) instead of 0 tokens."""
         calls = tuple(ToolCall(*self.calls[index]) for index in sorted(self.calls))
-        message = ChatMessage(role="assistant", content="".join(self.parts), tool_calls=calls)
-        return ChatResult(self.model, message, self.usage, self.finish_reason)
+        content = "".join(self.parts)
+        usage = self.usage
+        if request is not None and usage == Usage():  # some servers never send usage
+            arguments = "".join(call.arguments for call in calls)
+            usage = estimated_usage(request.messages, content + arguments)
+        message = ChatMessage(role="assistant", content=content, tool_calls=calls)
+        return ChatResult(self.model, message, usage, self.finish_reason)
 
 
 class ProviderAdapter:
@@ -118,9 +127,7 @@ class ProviderAdapter:
                     break
         if not state.finished:
             raise UpstreamTemporary(f"{self.config.key} ended the stream before it was complete")
-        if state.usage == Usage():  # some servers never send a usage chunk
-            state.usage = _estimated_usage(request, state)
-        yield ChatDone(state.result())
+        yield ChatDone(state.result(request))
 
     async def embed(self, request: EmbedRequest) -> EmbedResult:
         data = await self.request_json("POST", self.embed_path, self.build_embed_payload(request))
@@ -206,7 +213,12 @@ class ProviderAdapter:
         )
 
     def parse_models_response(self, data: dict[str, Any]) -> list[DiscoveredModel]:
-        return [DiscoveredModel(model_id=str(row["id"])) for row in data["data"]]
+        # A plain listing gives ids only: embedding models are known by their names.
+        models = []
+        for row in data["data"]:
+            kind = kind_from_name(str(row["id"]))
+            models.append(DiscoveredModel(str(row["id"]), kind, capabilities_for(kind)))
+        return models
 
     def unsupported(self, capability: str) -> UnsupportedCapability:
         return UnsupportedCapability(f"{self.config.kind} providers do not support {capability}")
@@ -322,12 +334,6 @@ def parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _estimated_usage(request: ChatRequest, state: StreamState) -> Usage:
-    prompt = sum(len(m.content) for m in request.messages)
-    answer = sum(map(len, state.parts)) + sum(len(c[2]) for c in state.calls.values())
-    return Usage.estimate(prompt, answer)
 
 
 def _openai_usage(usage: dict[str, Any] | None) -> Usage:

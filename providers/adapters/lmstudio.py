@@ -89,17 +89,7 @@ class LMStudioAdapter(ProviderAdapter):
             )
         return models
 
-    def parse_models_response(self, data: dict[str, Any]) -> list[DiscoveredModel]:
-        # Plain /v1/models says nothing of kinds; LM Studio's embedding models
-        # conventionally carry "embed" in their id.
-        models = []
-        for row in data["data"]:
-            model_id = str(row["id"])
-            kind = "embeddings" if "embed" in model_id.lower() else "llm"
-            models.append(
-                DiscoveredModel(model_id=model_id, kind=kind, capabilities=_capabilities(kind))
-            )
-        return models
+    # Plain /v1/models (LM Studio before 0.3) is the base adapter's: kinds from names.
 
 
 def _missing_endpoint(data: Any) -> bool:

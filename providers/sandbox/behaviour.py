@@ -24,7 +24,7 @@ class SandboxBehaviour:
     legacy: bool = False  # an LM Studio older than 0.3.6: no native REST API
     v0_only: bool = False  # LM Studio 0.3.x: /api/v0 but not /api/v1
     require_api_key: str = ""  # when set, requests need this bearer token
-    omit_stream_usage: bool = False  # streams never send a usage chunk, even when asked
+    omit_stream_usage: bool = False  # streams ignore stream_options.include_usage (llama.cpp)
 
     def __post_init__(self) -> None:
         for spec in fields(self):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import factory
-from django.utils import timezone
 
+from audit import clock
 from audit.models import CallRecord
 from audit.types import CallMethod, CallOutcome, CallRecordData
 from audit.writer import write_records
@@ -18,7 +18,7 @@ class CallRecordDataFactory(factory.Factory):
     trace_id = factory.Sequence(lambda n: f"trace-{n:05d}")
     method = CallMethod.CHAT
     outcome = CallOutcome.SUCCESS
-    started_at = factory.LazyFunction(timezone.now)
+    started_at = factory.LazyFunction(lambda: clock.now())
     client_id = 1
     client_name = "notebook"
     caller_tool = "notebook-cli"

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
-from audit.selectors import budget_status
+from audit import clock as wall
+from audit.selectors import budget_status, release_budget, reserve_budget
 from tests.audit.factories import CallRecordFactory
 
-pytestmark = pytest.mark.django_db
+# Budget days are UTC days: the wall clock stays at noon unless a test moves it.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
 @pytest.fixture(autouse=True)
@@ -22,7 +23,7 @@ def _empty_cache():
 
 
 def _tomorrow() -> datetime:
-    today = timezone.now().astimezone(UTC).date()
+    today = wall.now().date()
     return datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
 
 
@@ -57,10 +58,43 @@ def test_an_exhausted_month_blocks_until_the_month_resets():
     allowed, resets_at = budget_status(9, 10_000, 400)
 
     assert allowed is False
-    assert resets_at.day == 1 and resets_at > timezone.now()
+    assert resets_at == datetime(2026, 7, 1, tzinfo=UTC)
 
 
 def test_other_clients_are_not_charged():
     CallRecordFactory(client_id=1, input_tokens=500)
 
     assert budget_status(2, 100, 100)[0] is True
+
+
+def test_a_day_spent_just_before_midnight_is_fresh_just_after(clock):
+    clock.set(datetime(2026, 6, 15, 23, 59, 59, tzinfo=UTC))
+    CallRecordFactory(client_id=7, input_tokens=500)
+    assert budget_status(7, 400, None) == (False, datetime(2026, 6, 16, tzinfo=UTC))
+
+    clock.advance(2)
+
+    assert budget_status(7, 400, None) == (True, datetime(2026, 6, 17, tzinfo=UTC))
+
+
+def test_a_reservation_holds_tokens_until_released():
+    held, _ = reserve_budget(3, 100, None, tokens=60, hold_seconds=600)
+    assert held is not None
+
+    second, resets_at = reserve_budget(3, 100, None, tokens=60, hold_seconds=600)
+    third, _ = reserve_budget(3, 100, None, tokens=60, hold_seconds=600)
+
+    assert second is not None  # 60 held is under 100: one reservation may overshoot
+    assert third is None and resets_at == datetime(2026, 6, 16, tzinfo=UTC)
+    release_budget(held)
+    release_budget(second)
+    assert reserve_budget(3, 100, None, tokens=60, hold_seconds=600)[0] is not None
+
+
+def test_a_reservation_a_dead_worker_never_released_lapses_after_two_periods(clock):
+    reserve_budget(4, 100, None, tokens=100, hold_seconds=600)  # never released
+    assert reserve_budget(4, 100, None, tokens=1, hold_seconds=600)[0] is None
+
+    clock.advance(1200)
+
+    assert reserve_budget(4, 100, None, tokens=1, hold_seconds=600)[0] is not None

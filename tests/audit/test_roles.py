@@ -47,8 +47,8 @@ EDITABLE = {  # the configuration operators change, as admin pages
 ACTIONS = {  # the actions each role is offered, per page
     OPERATORS_GROUP: {
         "providers.provider": {"discover_models_action", "probe_now_action", "delete_selected"},
-        "providers.model": {"send_test_prompt_action", "delete_selected"},
-        "llmcaller.client": {"issue_tokens", "delete_selected"},
+        "providers.model": {"send_test_prompt_action", "probe_kind_action", "delete_selected"},
+        "llmcaller.client": {"issue_tokens", "create_applications", "delete_selected"},
         "llmcaller.clienttoken": {"revoke"},
         **{label: {"delete_selected"} for label in EDITABLE if label.startswith("routing.")},
     },

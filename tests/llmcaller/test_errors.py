@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -14,6 +15,7 @@ from llmcaller.errors import (
     error_body,
     error_response,
 )
+from providers.adapters import adapter_class
 from providers.errors import (
     UnsupportedCapability,
     UpstreamAuthRejected,
@@ -44,7 +46,7 @@ LEAK = "upstream body: {'error': 'key sk-live-123 invalid'}"
         (RouteRefused("Model 'x' is not available."), "PERMANENT", 422),
         (UpstreamAuthRejected(LEAK), "AUTH", 502),
         (RouteMisconfigured("No provider is configured and enabled."), "CONFIG", 500),
-        (LookupError("no adapter"), "CONFIG", 500),
+        (LookupError("a stray KeyError"), "CONFIG", 500),
         (ZeroDivisionError("bug"), "CONFIG", 500),
     ],
 )
@@ -76,3 +78,36 @@ def test_an_error_without_a_hint_has_no_retry_fields():
 
     assert "Retry-After" not in response
     assert set(json.loads(response.content)) == {"error", "message", "traceId"}
+
+
+def test_only_the_adapter_lookup_is_called_a_missing_adapter():
+    with pytest.raises(LookupError) as missing:
+        adapter_class("no-such-kind")
+
+    assert "no adapter" in error_body(missing.value, "t")["message"]
+    assert "no adapter" not in error_body(KeyError("messages"), "t")["message"]
+
+
+def test_an_unexpected_error_is_logged_once_with_the_trace_id_the_caller_got(caplog):
+    with caplog.at_level(logging.ERROR, logger="llmcaller.errors"):
+        body = json.loads(error_response(KeyError("usage"), "trace-42").content)
+
+    logged = [r for r in caplog.records if r.name == "llmcaller.errors"]
+    assert body["traceId"] == "trace-42"
+    assert len(logged) == 1 and "trace-42" in logged[0].getMessage()
+    assert logged[0].exc_info[0] is KeyError
+
+
+def test_an_expected_error_is_not_logged_as_a_failure(caplog):
+    with caplog.at_level(logging.ERROR, logger="llmcaller.errors"):
+        error_response(adapter_failure(), "t")
+
+    assert not [r for r in caplog.records if r.name == "llmcaller.errors"]
+
+
+def adapter_failure() -> LookupError:
+    try:
+        adapter_class("no-such-kind")
+    except LookupError as exc:
+        return exc
+    raise AssertionError("the registry knows every kind")

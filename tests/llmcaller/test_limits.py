@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from llmcaller.auth import CallerClient
@@ -9,6 +11,9 @@ from llmcaller.errors import RateLimited
 from llmcaller.limits import acquire_stream_slot, check_rate
 from llmcaller.models import Client
 from tests.llmcaller.helpers import chat_body
+
+# Every test here counts in one fixed-window minute: the wall clock must not move.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 def test_a_client_over_its_requests_per_minute_gets_429_with_a_clamped_hint(api, provider):
@@ -23,6 +28,18 @@ def test_a_client_over_its_requests_per_minute_gets_429_with_a_clamped_hint(api,
     assert body["error"] == "RATE_LIMIT"
     assert 0 < body["retryAfterMs"] <= 60000
     assert int(refused.headers["Retry-After"]) == -(-body["retryAfterMs"] // 1000)
+
+
+def test_a_new_minute_opens_a_new_window_and_the_hint_says_when(clock):
+    client = CallerClient(id=905, tool_id="edge", methods=frozenset(), requests_per_minute=1)
+    clock.set(datetime(2026, 6, 15, 12, 0, 59, 900_000, tzinfo=UTC))
+    check_rate(client)
+    with pytest.raises(RateLimited) as refused:
+        check_rate(client)
+
+    assert refused.value.retry_after == pytest.approx(0.1, abs=1e-3)
+    clock.advance(0.2)  # 12:01:00.1, the next window
+    check_rate(client)
 
 
 def test_clients_are_counted_apart():

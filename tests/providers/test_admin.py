@@ -36,6 +36,18 @@ def test_it_creates_a_provider_from_the_add_form(admin_client):
     assert provider.capabilities == ["chat", "chatStream"]
 
 
+def test_the_add_form_takes_a_v1_url_and_saves_the_url_the_gateway_uses(admin_client):
+    page = admin_client.get(reverse("admin:providers_provider_add")).content.decode()
+    assert "A URL ending in /v1" in page and "the URL it uses" in page
+
+    response = admin_client.post(
+        reverse("admin:providers_provider_add"), {**VALID, "base_url": "http://127.0.0.1:1234/v1"}
+    )
+
+    assert response.status_code == 302
+    assert Provider.objects.get(key="lms-gpu").base_url == "http://127.0.0.1:1234"
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -25,6 +25,25 @@ def test_add_provider_creates_it_and_discovers_its_models(upstream, capsys):
     assert "lms-cpu: 4 found, 4 added" in capsys.readouterr().out
 
 
+def test_add_provider_accepts_a_base_url_ending_in_v1_and_says_which_it_uses(upstream, capsys):
+    call_command(
+        "add_provider", "llama", "--kind", "openai_compatible", "--base-url", f"{upstream.url}/v1/"
+    )
+
+    provider = Provider.objects.get(key="llama")
+    out = capsys.readouterr()
+    assert provider.base_url == upstream.url
+    assert f"the gateway adds /v1 itself, so it uses {upstream.url})" in out.out
+    assert "llama: 4 found, 4 added" in out.out and "Discovery failed" not in out.err
+
+
+def test_a_provider_saved_with_v1_before_normalisation_still_answers(upstream):
+    provider = ProviderFactory(base_url=f"{upstream.url}/v1")  # saved without clean()
+    model = ModelFactory(provider=provider, model_id="qwen2.5-7b-instruct")
+
+    assert send_test_prompt(model=model, prompt="hi").ok
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -79,7 +79,7 @@ def test_a_successful_trial_closes_the_circuit(workers, clock):
     clock.now += 30
     assert second.allow("local")
 
-    second.record_success("local")
+    second.record_success("local", trial=True)
 
     assert first.state("local") is CircuitState.CLOSED
     assert first.allow("local") and second.allow("local")
@@ -100,16 +100,47 @@ def test_a_failed_trial_opens_the_circuit_again_for_a_full_cool_down(workers, cl
     assert first.allow("local") is True  # the next trial, claimable again
 
 
-def test_a_trial_claim_left_by_a_dead_worker_expires(workers, clock):
+def test_a_slow_trial_keeps_its_claim_until_the_call_deadline_then_it_lapses(clock, settings):
+    settings.ROUTING_CALL_DEADLINE_SECONDS = 120.0  # a claim then holds 125 s
+    cache.clear()
+    first, second = (CircuitBreaker(failures=3, cooldown=30, clock=clock) for _ in range(2))
+    for _ in range(3):
+        first.record_failure("local")
+    clock.now += 30
+    assert first.allow("local")  # the trial, running long (or its worker died)
+
+    clock.now += 120  # well past the cool-down, still within the call's deadline
+    assert second.allow("local") is False
+
+    clock.now += 5  # the longest a call may run has passed: the claim has lapsed
+    assert second.allow("local") is True
+    assert first.allow("local") is False  # one trial per period still
+
+
+def test_a_success_that_began_before_the_circuit_opened_does_not_close_it(workers):
+    first, second = workers
+    assert first.allow("local")  # a slow call starts, the circuit closed
+    for _ in range(3):
+        second.record_failure("local")  # meanwhile the provider goes down
+
+    first.record_success("local")  # the slow call comes back fine
+
+    assert second.state("local") is CircuitState.OPEN
+    assert second.allow("local") is False
+
+
+def test_only_the_trial_closes_the_circuit(workers, clock):
     first, second = workers
     for _ in range(3):
         first.record_failure("local")
     clock.now += 30
-    assert first.allow("local")  # ...and this worker never reports back
+    assert second.admit("local") is CircuitState.HALF_OPEN
 
-    cache.delete("routing:breaker:local:trial")  # what the claim's timeout does
+    first.record_success("local")  # a call admitted earlier, while closed
+    assert first.state("local") is CircuitState.HALF_OPEN
 
-    assert second.allow("local") is True
+    second.record_success("local", trial=True)
+    assert first.state("local") is CircuitState.CLOSED
 
 
 def test_one_reading_gives_states_and_which_providers_have_nothing_to_clear(workers, clock):

@@ -8,6 +8,7 @@ from prometheus_client import REGISTRY
 
 from routing.breaker import CircuitBreaker
 from routing.orchestrator import execute_call
+from routing.types import CircuitState
 from tests.routing.test_orchestrator import (  # noqa: F401  (fixtures)
     CHAT,
     MODEL,
@@ -67,7 +68,8 @@ def test_a_circuit_moves_its_gauge_as_it_opens_and_closes(settings):
     now[0] += 31
     breaker.read([provider])
     assert value("llmcaller_circuit_state", provider=provider) == 1
-    breaker.record_success(provider)
+    assert breaker.admit(provider) is CircuitState.HALF_OPEN  # this worker's trial
+    breaker.record_success(provider, trial=True)  # only the trial closes the circuit
 
     assert value("llmcaller_circuit_state", provider=provider) == 0
     assert value("llmcaller_circuit_transitions_total", provider=provider, state="open") == (

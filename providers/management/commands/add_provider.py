@@ -52,13 +52,22 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(_describe(exc)) from None
         provider.save()
-        self.stdout.write(f"Created provider {provider.key} ({provider.get_kind_display()}).")
+        self.stdout.write(
+            f"Created provider {provider.key} ({provider.get_kind_display()}) "
+            f"at {provider.base_url}.{_normalised(options['base_url'], provider.base_url)}"
+        )
         if options["no_discover"]:
             return
         try:
             self.stdout.write(str(discover_models(provider=provider)))
         except UpstreamError as exc:
             self.stderr.write(f"Discovery failed: {exc.detail}. Run discover_models later.")
+
+
+def _normalised(given: str, used: str) -> str:
+    if given.strip().rstrip("/") == used:
+        return ""
+    return f" (given {given}: the gateway adds /v1 itself, so it uses {used})"
 
 
 def _describe(exc: ValidationError) -> str:

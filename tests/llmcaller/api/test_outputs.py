@@ -93,6 +93,16 @@ def test_a_chat_answer_and_its_completion_event_are_what_their_serializers_write
     _same(CompletionOutput(routed).data, completion_json(routed, routing_json(routing)))
 
 
+@pytest.mark.parametrize("usage", [Usage(12, 34), Usage(12, 34, estimated=True)])
+def test_usage_says_estimated_only_when_it_was(usage):
+    message = ChatMessage("assistant", "hi")
+    routed = RoutedChat(ChatResult("coder", message, usage), "lmstudio", "coder", _cache_hit())
+
+    ours = completion_json(routed, routing_json(_cache_hit()))
+    _same(CompletionOutput(routed).data, ours)
+    assert ("estimated" in ours["usage"]) is usage.estimated
+
+
 @ROUTES
 def test_an_embed_answer_is_what_embed_output_writes(routing):
     vectors = ((0.25, -1.0, 3.0e-8), (0.0, 1.5, 2.0))

@@ -7,13 +7,14 @@ drift apart unnoticed.
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 import httpx
 import pytest
 from django.contrib.auth import get_user_model
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 from llmcaller.models import Client
 from llmcaller.tokens import issue_token
@@ -145,6 +146,22 @@ def test_real_answers_match_the_schema(api, provider, schema):
     _validate(schema, "/mcp/embed", "post", 200, embed)
     _validate(schema, "/mcp/models", "get", 200, api.get("/mcp/models").json())
     _validate(schema, "/health", "get", 200, api.get("/health").json())
+
+
+@pytest.mark.parametrize(
+    "where", [(), ("message",), ("usage",), ("providerInfo",)], ids=lambda w: ".".join(w) or "top"
+)
+def test_a_field_the_contract_does_not_name_breaks_the_schema(api, provider, schema, where):
+    answer = api.post("/mcp/chat", json=chat_body()).json()
+    _validate(schema, "/mcp/chat", "post", 200, answer)
+    extra = copy.deepcopy(answer)
+    target = extra
+    for key in where:
+        target = target[key]
+    target["surprise"] = 1
+
+    with pytest.raises(ValidationError, match="surprise"):
+        _validate(schema, "/mcp/chat", "post", 200, extra)
 
 
 def test_every_stream_event_matches_the_schema(api, provider, upstream, schema):
