@@ -9,7 +9,8 @@
     PERMANENT       422   UpstreamPermanent, UnsupportedCapability, RouteRefused
     AUTH            502   UpstreamAuthRejected (our credential was refused)
     TEMPORARY       503   AuditWriteFailed (no answer leaves without its call record)
-    CONFIG          500   RouteMisconfigured, an unknown adapter kind, anything unforeseen
+    CONFIG          500   RouteMisconfigured, CredentialUnavailable (naming the provider
+                          only), an unknown adapter kind, anything unforeseen
 
 Every message is ours: upstream text never reaches a caller (the adapters' own
 detail goes to the log). Retry hints are clamped to 60 s, header and body alike.
@@ -26,6 +27,7 @@ from django.http import JsonResponse
 
 from audit.services import AuditWriteFailed
 from providers.errors import (
+    CredentialUnavailable,
     UnsupportedCapability,
     UpstreamAuthRejected,
     UpstreamError,
@@ -115,6 +117,8 @@ def _upstream_shape(exc: UpstreamError) -> ErrorShape:
         return ErrorShape("TEMPORARY", 503, message, clamp_retry_after(exc.retry_after))
     if isinstance(exc, UpstreamAuthRejected):
         return ErrorShape("AUTH", 502, "The provider rejected the gateway's credential.")
+    if isinstance(exc, CredentialUnavailable):
+        return ErrorShape("CONFIG", 500, exc.detail)  # names the provider, nothing more
     if isinstance(exc, UnsupportedCapability):
         return ErrorShape("PERMANENT", 422, "The provider does not support this capability.")
     if isinstance(exc, UpstreamPermanent):

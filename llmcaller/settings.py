@@ -11,6 +11,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -297,6 +298,27 @@ LLMCALLER_ALLOWED_NETWORKS = _networks(
 LLMCALLER_TRUSTED_PROXIES = _networks(
     "LLMCALLER_TRUSTED_PROXIES", env.list("LLMCALLER_TRUSTED_PROXIES", default=[])
 )
+
+# --- Provider credentials ---------------------------------------------------------
+
+# Fernet keys for credentials stored in the database, newest first: the first
+# encrypts, every one decrypts (`rotate_secrets` moves values to the first).
+# Empty: one key derived from SECRET_KEY (the embedded default only).
+LLMCALLER_SECRETS_KEYS = env.list("LLMCALLER_SECRETS_KEYS", default=[])
+try:
+    [Fernet(key) for key in LLMCALLER_SECRETS_KEYS]
+except (ValueError, TypeError):
+    raise ImproperlyConfigured(
+        "LLMCALLER_SECRETS_KEYS must list Fernet keys (32 url-safe base64-encoded bytes each)."
+    ) from None
+# Only variables with this prefix may hold a provider's credential.
+LLMCALLER_CREDENTIAL_ENV_PREFIX = env.str(
+    "LLMCALLER_CREDENTIAL_ENV_PREFIX", default="LLMCALLER_PROVIDER_"
+)
+if not LLMCALLER_CREDENTIAL_ENV_PREFIX:
+    raise ImproperlyConfigured("LLMCALLER_CREDENTIAL_ENV_PREFIX must not be empty.")
+# A directory of mounted secrets, one file per credential (empty: none).
+LLMCALLER_CREDENTIALS_DIR = env.str("LLMCALLER_CREDENTIALS_DIR", default="")
 
 # --- Calls and streams ----------------------------------------------------------------
 

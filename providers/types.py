@@ -7,13 +7,7 @@ stream events and `DiscoveredModel`s, whatever the upstream's own shapes are.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-
-
-def read_credential(env_var: str) -> str:
-    """The credential held in the named environment variable ("" if none)."""
-    return os.environ.get(env_var, "") if env_var else ""
 
 
 @dataclass(frozen=True)
