@@ -15,7 +15,9 @@ Each read is one cache `get_many`. Counters live in Django's cache (Redis when
 `REDIS_URL` is set, so all workers share them), are incremented by every batch
 `record_call` commits, and are rebuilt from the roll-ups and the not-yet-rolled
 tail when missing or older than `AUDIT_BUDGET_RECONCILE_SECONDS`. A count may
-lag by the calls in flight during a rebuild, for at most that long.
+lag by the calls in flight during a rebuild, for at most that long. When the
+cache does not answer, each read counts from the database instead: slower, but a
+budget still holds (fail closed), since it caps spending, not load.
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ def budget_status(
     if client_id is None or (daily_limit is None and monthly_limit is None):
         return True, None
     windows = _windows(client_id, daily_limit, monthly_limit, timezone.now())
-    cached = cache.get_many([window.key for window in windows])
+    try:
+        cached = cache.get_many([window.key for window in windows])
+    except ConnectionError:
+        cached = {}  # counted from the database below
     exceeded = [
         window.resets_at
         for window in windows
@@ -107,7 +112,10 @@ def _used(client_id: int, window: _Window, cached: int | None) -> int:
     if cached is not None:
         return cached
     used = usage_for(client_id, **window.span).total_tokens
-    cache.add(window.key, used, timeout=settings.AUDIT_BUDGET_RECONCILE_SECONDS)
+    try:
+        cache.add(window.key, used, timeout=settings.AUDIT_BUDGET_RECONCILE_SECONDS)
+    except ConnectionError:
+        pass
     return used
 
 

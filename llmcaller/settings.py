@@ -108,17 +108,68 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
 
+# Three caches, so that filling one can never evict another's entries:
+#   default    control state: rate counters, stream slots, breakers, budgets
+#   tokens     token look-ups (misses too) and failed-attempt counts: what a
+#              caller with random tokens can fill
+#   responses  the clients' opt-in response cache
+# With REDIS_URL every worker and host shares them; without it each process
+# keeps its own in memory (and more than one worker is refused: llmcaller.E003).
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "llmcaller.redis_cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("LLMCALLER_CACHE_PREFIX", default="llmcaller"),
+LLMCALLER_RESPONSE_CACHE_URL = env.str("LLMCALLER_RESPONSE_CACHE_URL", default=REDIS_URL)
+LLMCALLER_TOKEN_CACHE_MAX_ENTRIES = int(
+    _positive(
+        "LLMCALLER_TOKEN_CACHE_MAX_ENTRIES",
+        env.int("LLMCALLER_TOKEN_CACHE_MAX_ENTRIES", default=20_000),
+    )
+)
+LLMCALLER_RESPONSE_CACHE_MAX_ENTRIES = int(
+    _positive(
+        "LLMCALLER_RESPONSE_CACHE_MAX_ENTRIES",
+        env.int("LLMCALLER_RESPONSE_CACHE_MAX_ENTRIES", default=1_000),
+    )
+)
+# Redis answers on the local network in well under a millisecond: a call that
+# takes longer than this has stalled, and the worker's event loop waits for it.
+REDIS_CONNECT_TIMEOUT = _positive(
+    "REDIS_CONNECT_TIMEOUT", env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+)
+REDIS_TIMEOUT = _positive("REDIS_TIMEOUT", env.float("REDIS_TIMEOUT", default=0.5))
+# After a failed call, every cache call fails at once for this long.
+REDIS_RETRY_SECONDS = _positive(
+    "REDIS_RETRY_SECONDS", env.float("REDIS_RETRY_SECONDS", default=2.0)
+)
+_CACHE_PREFIX = env.str("LLMCALLER_CACHE_PREFIX", default="llmcaller")
+# Control state outlives any cull: a few keys per client and per provider.
+_CONTROL_MAX_ENTRIES = 100_000
+
+
+def _cache(alias: str, url: str, max_entries: int) -> dict:
+    if not url:
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": alias,
+            "OPTIONS": {"MAX_ENTRIES": max_entries},
         }
+    return {
+        "BACKEND": "llmcaller.redis_cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": f"{_CACHE_PREFIX}:{alias}",
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            "socket_timeout": REDIS_TIMEOUT,
+            "retry_after": REDIS_RETRY_SECONDS,
+        },
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+CACHES = {
+    "default": _cache("control", REDIS_URL, _CONTROL_MAX_ENTRIES),
+    "tokens": _cache("tokens", REDIS_URL, LLMCALLER_TOKEN_CACHE_MAX_ENTRIES),
+    "responses": _cache(
+        "responses", LLMCALLER_RESPONSE_CACHE_URL, LLMCALLER_RESPONSE_CACHE_MAX_ENTRIES
+    ),
+}
 
 # --- Gateway ----------------------------------------------------------------
 
@@ -326,7 +377,8 @@ LLMCALLER_DEFAULT_PROVIDER = env.str("LLMCALLER_DEFAULT_PROVIDER", default="")
 LLMCALLER_STREAM_CHUNK_SIZE = int(
     _positive("LLMCALLER_STREAM_CHUNK_SIZE", env.int("LLMCALLER_STREAM_CHUNK_SIZE", default=4000))
 )
-# A stream slot whose release was lost (a killed worker) frees itself after this.
+# An open stream renews its slot; one whose release was lost (a killed worker)
+# frees itself after this.
 LLMCALLER_STREAM_SLOT_TTL = _positive(
     "LLMCALLER_STREAM_SLOT_TTL", env.int("LLMCALLER_STREAM_SLOT_TTL", default=900)
 )

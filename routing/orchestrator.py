@@ -18,7 +18,10 @@ A stream retries and falls back only until its first event has arrived; after
 that a failure goes to the caller, and the gateway never switches model
 mid-answer. The breaker and the response cache speak to Django's cache with its
 synchronous API: a local-memory call or one Redis round trip, cheaper than the
-thread hop the async API would add.
+thread hop the async API would add. When the cache does not answer
+(`ConnectionError`), circuits read closed and failures go uncounted (fail open):
+the executor still retries and falls back per call, and refusing every call
+because the cache is down would turn a cache outage into a gateway outage.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from routing.snapshot import acurrent_snapshot
 from routing.types import (
     Attempt,
     CachePolicy,
+    CircuitState,
     FaultSpec,
     RoutedChat,
     RoutedEmbed,
@@ -170,7 +174,11 @@ class _Run:
     async def start(cls, request: RouteRequest, breaker: CircuitBreaker | None) -> _Run:
         snapshot = await acurrent_snapshot()
         breaker = breaker or CircuitBreaker()
-        breakers = breaker.read(snapshot.providers)
+        try:
+            breakers = breaker.read(snapshot.providers)
+        except ConnectionError:  # no shared state: every circuit closed, nothing to clear
+            breakers = BreakerReading(dict.fromkeys(snapshot.providers, CircuitState.CLOSED))
+            breakers.clean.update(snapshot.providers)
         plan = plan_call(request, snapshot, breakers.states)
         if not plan.steps:
             raise _no_route(request, plan)
@@ -187,7 +195,7 @@ class _Run:
     async def _walk(self, attempt: Attempter) -> tuple[Any, RouteStep]:
         failure: UpstreamError | None = None
         for step in self.plan.steps:
-            if not self.breakers.is_clean(step.provider) and not self.breaker.allow(step.provider):
+            if not self.breakers.is_clean(step.provider) and not self._allowed(step.provider):
                 self.attempts.append(Attempt(step.provider, step.model, "skipped: circuit open", 0))
                 continue
             try:
@@ -236,7 +244,10 @@ class _Run:
             raise
         self._record(step, "ok", started, fault)
         if not self.breakers.is_clean(step.provider):
-            self.breaker.record_success(step.provider)
+            try:
+                self.breaker.record_success(step.provider)
+            except ConnectionError:
+                pass  # the circuit closes on the next success the cache hears of
         return result
 
     def record_mid_stream_failure(self, step: RouteStep, exc: UpstreamError) -> None:
@@ -274,7 +285,16 @@ class _Run:
         # request (PERMANENT) says nothing about the provider's health.
         if error_class(exc) != "PERMANENT":
             self.breakers.failed(step.provider)
-            self.breaker.record_failure(step.provider)
+            try:
+                self.breaker.record_failure(step.provider)
+            except ConnectionError:
+                pass  # uncounted while the cache is down (fail open)
+
+    def _allowed(self, provider: str) -> bool:
+        try:
+            return self.breaker.allow(provider)
+        except ConnectionError:
+            return True
 
 
 def _adapter(snapshot: Snapshot, step: RouteStep) -> ProviderAdapter:

@@ -66,6 +66,18 @@ def _close_thread_connections(django_db_setup) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def fresh_caches(settings) -> Iterator[None]:
+    """Counters, circuits, token look-ups and cached answers never leak between tests."""
+    from django.core.cache import caches
+
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    yield
+    for alias in settings.CACHES:
+        caches[alias].clear()
+
+
+@pytest.fixture(autouse=True)
 def fresh_routing_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
     from routing.snapshot import SnapshotStore  # after Django is set up
 

@@ -32,9 +32,9 @@ from llmcaller.api.outputs import (
     usage_json,
 )
 from llmcaller.calls import CallLog
-from llmcaller.limits import StreamSlot, acquire_stream_slot
 from llmcaller.models import ApiMethod
 from llmcaller.sse import DONE, encode_stream
+from llmcaller.stream_slots import StreamSlot, acquire_stream_slot
 from providers.models import Capability
 from providers.types import ChatMessage, ChatRequest
 from routing.models import Task
@@ -149,6 +149,7 @@ async def _stream_body(
     try:
         async with aclosing(events), aclosing(lines):
             async for line in lines:
+                slot.keep()  # an open stream keeps its slot, however long it runs
                 if line == DONE:
                     await call.end_stream()  # its record is committed before the end is sent
                 yield line
