@@ -89,11 +89,18 @@ class _Outage:
         self.until = self.clock() + self.pause
 
 
+# One per server, for the whole process: Django builds a backend per thread and
+# per async context, and each of them must not wait out the timeout anew.
+_outages: dict[str, _Outage] = {}
+
+
 class RedisCache(django_redis.RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         params = dict(params)
         options = dict(params.pop("OPTIONS", {}) or {})
-        self.outage = _Outage(float(options.pop("retry_after", 2.0)))
+        pause = float(options.pop("retry_after", 2.0))
+        self.outage = _outages.setdefault(server, _Outage(pause))
+        self.outage.pause = pause
         super().__init__(server, {**params, "OPTIONS": options})
         self._class = _PooledClient
 
