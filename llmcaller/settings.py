@@ -36,9 +36,18 @@ def _networks(name: str, values: list[str]) -> tuple[IPv4Network | IPv6Network, 
 
 # --- Core -------------------------------------------------------------------
 
+# "embedded" (one machine, the default) or "production": behind a TLS-terminating
+# load balancer, with the checks of llmcaller.checks refusing insecure secrets.
+LLMCALLER_PROFILE = env.str("LLMCALLER_PROFILE", default="embedded")
+if LLMCALLER_PROFILE not in ("embedded", "production"):
+    raise ImproperlyConfigured("LLMCALLER_PROFILE must be 'embedded' or 'production'.")
+PRODUCTION = LLMCALLER_PROFILE == "production"
+
 DEBUG = env.bool("LLMCALLER_DEBUG", default=False)
-# The embedded default is meant for one machine; a deployment sets its own key.
-SECRET_KEY = env.str("LLMCALLER_SECRET_KEY", default="insecure-embedded-default-change-me")
+# The embedded default is meant for one machine; a deployment sets its own key
+# (llmcaller.E002 refuses the default, or a weak one, in production).
+EMBEDDED_SECRET_KEY = "insecure-embedded-default-change-me"
+SECRET_KEY = env.str("LLMCALLER_SECRET_KEY", default="") or EMBEDDED_SECRET_KEY
 ALLOWED_HOSTS = env.list("LLMCALLER_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("LLMCALLER_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -87,6 +96,19 @@ TEMPLATES = [
         },
     },
 ]
+
+# --- Production: HTTPS behind the load balancer ---------------------------------
+
+# TLS ends at the load balancer, which says so in X-Forwarded-Proto.
+if env.bool("LLMCALLER_BEHIND_TLS_PROXY", default=PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("LLMCALLER_SSL_REDIRECT", default=PRODUCTION)
+# Probes reach the workers over plain HTTP (the v1 paths bypass the middleware anyway).
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^health$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_HSTS_SECONDS = env.int("LLMCALLER_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("LLMCALLER_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("LLMCALLER_HSTS_PRELOAD", default=PRODUCTION)
 
 # --- Database ---------------------------------------------------------------
 
@@ -176,6 +198,9 @@ CACHES = {
 LLMCALLER_HOST = env.str("LLMCALLER_HOST", default="127.0.0.1")
 LLMCALLER_PORT = env.int("LLMCALLER_PORT", default=4037)
 LLMCALLER_WORKERS = env.int("LLMCALLER_WORKERS", default=1)
+# Without Redis, more than one worker is refused (llmcaller.E003): each would
+# count limits alone. This accepts that, for benchmarks of the embedded default.
+LLMCALLER_ALLOW_UNSHARED_WORKERS = env.bool("LLMCALLER_ALLOW_UNSHARED_WORKERS", default=False)
 
 # --- Upstream timeouts and pool ----------------------------------------------
 
