@@ -9,6 +9,7 @@ import redis.connection
 from asgiref.sync import async_to_sync
 from django.test import RequestFactory
 
+from audit.selectors import budget_status
 from llmcaller.auth import CallerClient, authenticate
 from llmcaller.errors import Unauthenticated
 from llmcaller.limits import check_rate
@@ -16,6 +17,7 @@ from llmcaller.redis_cache import CacheUnavailable, RedisCache
 from llmcaller.stream_slots import acquire_stream_slot
 from llmcaller.tokens import issue_token, revoke_tokens
 from routing.response_cache import get_cached_response, store_response
+from tests.audit.factories import CallRecordFactory
 from tests.factories import ClientFactory
 from tests.sandbox import closed_port_url
 
@@ -76,3 +78,11 @@ def test_token_look_ups_fall_back_to_the_database_and_revocation_holds(lost_redi
     revoke_tokens(tokens=[issued.token])
     with pytest.raises(Unauthenticated):
         call()
+
+
+@pytest.mark.django_db
+def test_budgets_fail_closed_counting_from_the_database(lost_redis):
+    CallRecordFactory(client_id=5, input_tokens=60, output_tokens=40)
+
+    assert budget_status(5, 150, None)[0] is True
+    assert budget_status(5, 100, None)[0] is False  # spent, though nothing is cached
