@@ -10,8 +10,9 @@ misses included, in the cache "tokens" (apart from the control state, so random
 tokens cannot evict rate counters or breakers), and `last_used_at` is written at
 most once a minute. The cache is called synchronously: local memory costs less
 than a thread hop, and Redis answers on the local network in a fraction of one.
-When it does not answer, the database decides (revocation still holds). Failed attempts are counted
-per token fingerprint and logged with that fingerprint, never the token.
+When it does not answer, the database decides (revocation still holds). Failed
+attempts are counted per token fingerprint and logged with that fingerprint,
+never the token.
 """
 
 from __future__ import annotations
