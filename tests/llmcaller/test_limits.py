@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
 
 from llmcaller.auth import CallerClient
 from llmcaller.errors import RateLimited
@@ -72,7 +73,9 @@ class _Clock:
 
 @pytest.fixture
 def clock(monkeypatch) -> _Clock:
+    """Time for the slot and for a local-memory store (Redis keeps its own time)."""
     clock = _Clock()
+    clock.store = LocMemCache("stream-slots-test", {})
     monkeypatch.setattr("django.core.cache.backends.locmem.time", clock)  # expiry checks
     monkeypatch.setattr("django.core.cache.backends.base.time", clock)  # expiry times set
     return clock
@@ -81,28 +84,29 @@ def clock(monkeypatch) -> _Clock:
 def test_a_stream_held_open_past_the_slot_ttl_still_counts(clock, settings):
     settings.LLMCALLER_STREAM_SLOT_TTL = 900
     client = CallerClient(id=905, tool_id="long", methods=frozenset(), max_concurrent_streams=1)
-    slot = acquire_stream_slot(client, clock=clock)
+    slot = acquire_stream_slot(client, clock=clock, store=clock.store)
 
     for _ in range(60):  # an hour of streaming, an event a minute
         clock.now += 60
         slot.keep()
 
     with pytest.raises(RateLimited):
-        acquire_stream_slot(client, clock=clock)
+        acquire_stream_slot(client, clock=clock, store=clock.store)
     slot.release()
-    acquire_stream_slot(client, clock=clock)
+    acquire_stream_slot(client, clock=clock, store=clock.store)
 
 
 def test_the_slot_of_a_stream_that_never_ended_frees_itself_after_the_ttl(clock, settings):
     settings.LLMCALLER_STREAM_SLOT_TTL = 900
     client = CallerClient(id=906, tool_id="lost", methods=frozenset(), max_concurrent_streams=1)
-    acquire_stream_slot(client, clock=clock)  # its worker died: never renewed nor released
+    # Its worker died: the slot is never renewed nor released.
+    acquire_stream_slot(client, clock=clock, store=clock.store)
 
     clock.now += 899
     with pytest.raises(RateLimited):
-        acquire_stream_slot(client, clock=clock)
+        acquire_stream_slot(client, clock=clock, store=clock.store)
     clock.now += 2
-    acquire_stream_slot(client, clock=clock)
+    acquire_stream_slot(client, clock=clock, store=clock.store)
 
 
 def test_each_stream_holds_its_own_slot_up_to_the_cap():
