@@ -41,6 +41,7 @@ bench: venv
 	$(PY) bench/gateway.py
 	$(PY) bench/planner.py
 	$(PY) bench/render.py
+	$(PY) bench/control_state.py
 	$(PY) bench/audit.py
 	@if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then \
 	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test $(PY) bench/audit.py; \

@@ -30,7 +30,9 @@ committed (its real tokens are then in the used counter) and the reservation is
 released, so concurrent calls overspend a budget by at most one reservation.
 Reservations live in a key per `hold_seconds` period, and a reading sums this
 period's and the last one's: a worker that dies holding one loses it for at
-most two periods, never for good.
+most two periods, never for good. When the
+cache does not answer, each read counts from the database instead: slower, but a
+budget still holds (fail closed), since it caps spending, not load.
 """
 
 from __future__ import annotations
@@ -66,7 +68,10 @@ def budget_status(
     if client_id is None or (daily_limit is None and monthly_limit is None):
         return True, None
     windows = _windows(client_id, daily_limit, monthly_limit, clock.now())
-    cached = cache.get_many([window.key for window in windows])
+    try:
+        cached = cache.get_many([window.key for window in windows])
+    except ConnectionError:
+        cached = {}  # counted from the database below
     exceeded = [
         window.resets_at
         for window in windows
@@ -179,7 +184,10 @@ def _used(client_id: int, window: _Window, cached: int | None) -> int:
     if cached is not None:
         return cached
     used = usage_for(client_id, **window.span).total_tokens
-    cache.add(window.key, used, timeout=settings.AUDIT_BUDGET_RECONCILE_SECONDS)
+    try:
+        cache.add(window.key, used, timeout=settings.AUDIT_BUDGET_RECONCILE_SECONDS)
+    except ConnectionError:
+        pass
     return used
 
 

@@ -80,6 +80,8 @@ def _environment(workdir: Path) -> dict[str, str]:
         "DATABASE_URL": database,
         "LLMCALLER_PORT": str(GATEWAY_PORT),
         "LLMCALLER_WORKERS": WORKERS,
+        # Without Redis each worker counts limits alone: no client limits are benched.
+        "LLMCALLER_ALLOW_UNSHARED_WORKERS": "true",
         "LLMCALLER_LOG_FILE": str(workdir / "gateway.log"),
         # The failover run measures every fallback, so the breaker must not open.
         "ROUTING_BREAKER_FAILURES": "1000000000",

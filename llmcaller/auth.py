@@ -14,7 +14,10 @@ believed only from peers in `LLMCALLER_TRUSTED_PROXIES`. A lookup (token →
 client) is cached for `LLMCALLER_TOKEN_CACHE_SECONDS`, misses included; expiry
 is checked on every call against the cached expiry time, and revocation drops
 the cached entry (other processes without a shared cache see it within the
-cache time). A static token's `last_used_at` is written at most once a minute.
+cache time). Look-ups live in the cache "tokens", apart from the control state,
+so random tokens cannot evict rate counters or breakers; when it does not
+answer, the database decides (revocation still holds). A static token's
+`last_used_at` is written at most once a minute.
 The cache is called synchronously: local memory costs less than a thread hop,
 and Redis answers on the local network in a fraction of one. Failed attempts
 are counted per token fingerprint and logged with that fingerprint, never the token.
@@ -27,9 +30,10 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest
 from django.utils.timezone import now
 from oauth2_provider.models import get_access_token_model
@@ -150,12 +154,20 @@ async def _lookup(raw: str) -> _TokenRecord | None:
     else:
         digest, key, load = hash_token(raw), CACHE_KEY, _load_static_token
     key = key.format(digest)
-    cached = cache.get(key)
+    cached = _cache_call("get", key)
     if cached is not None:
         return None if cached == _MISSING else cached
     record = await load(digest)
-    cache.set(key, record or _MISSING, settings.LLMCALLER_TOKEN_CACHE_SECONDS)
+    _cache_call("set", key, record or _MISSING, settings.LLMCALLER_TOKEN_CACHE_SECONDS)
     return record
+
+
+def _cache_call(name: str, *args: Any) -> Any:
+    """One call on the token cache; None when the cache does not answer."""
+    try:
+        return getattr(caches["tokens"], name)(*args)
+    except ConnectionError:
+        return None
 
 
 async def _load_static_token(token_hash: str) -> _TokenRecord | None:
@@ -208,18 +220,20 @@ async def _touch(token_id: int) -> None:
     if len(_touched) > 10_000:
         _touched.clear()
     _touched[token_id] = moment
-    if cache.add(USED_KEY.format(token_id), 1, TOUCH_INTERVAL):
+    if _cache_call("add", USED_KEY.format(token_id), 1, TOUCH_INTERVAL):
         await ClientToken.objects.filter(pk=token_id).aupdate(last_used_at=now())
 
 
 def _count_failure(raw: str, reason: str, tool_id: str, request: HttpRequest) -> None:
     name = fingerprint(raw)
     key = FAILURES_KEY.format(name)
-    cache.add(key, 0, FAILURE_WINDOW)
+    _cache_call("add", key, 0, FAILURE_WINDOW)
     try:
-        failures = cache.incr(key)
+        failures = caches["tokens"].incr(key)
     except ValueError:  # expired between add and incr
         failures = 1
+    except ConnectionError:
+        failures = 0  # unknown while the cache is down
     logger.warning(
         "Refused a client token: reason=%s token=%s client=%s failures=%d address=%s",
         reason,

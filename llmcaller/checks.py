@@ -1,8 +1,20 @@
-"""System checks for the client registry's secrets.
+"""System checks for the gateway's secrets and for how it is run.
 
 llmcaller.W001   the token pepper is the embedded default: fine on one
                  machine, but anyone with the source can test stolen hashes
 llmcaller.E001   the pepper is set but empty or shorter than 32 characters
+llmcaller.E002   production: the secret key is missing, the embedded default or weak
+llmcaller.E003   more than one worker without Redis: each would count rate limits,
+                 stream slots and budgets alone and keep its own circuits, so a
+                 client would get N times its limit (LLMCALLER_ALLOW_UNSHARED_WORKERS
+                 accepts that, for benchmarks; llmcaller.W002 then says so)
+llmcaller.E004   production: no LLMCALLER_SECRETS_KEYS (stored credentials would
+                 be encrypted under a key derived from the secret key)
+llmcaller.E005   production: the token pepper is the embedded default
+llmcaller.E006   production: DEBUG is on
+
+`python -m llmcaller.serve` runs every check (with --deploy's in production) and
+does not start on an error.
 """
 
 from __future__ import annotations
@@ -11,12 +23,22 @@ from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 MIN_PEPPER_LENGTH = 32
+MIN_SECRET_KEY_LENGTH = 50  # as Django's own security.W009
+MIN_SECRET_KEY_UNIQUE = 5
 
 
 @register(Tags.security, deploy=False)
 def check_token_pepper(app_configs, **kwargs) -> list[CheckMessage]:
     pepper = settings.LLMCALLER_TOKEN_PEPPER
     if pepper == settings.EMBEDDED_TOKEN_PEPPER:
+        if settings.PRODUCTION:
+            return [
+                Error(
+                    "LLMCALLER_TOKEN_PEPPER is the embedded default in production.",
+                    hint="Set LLMCALLER_TOKEN_PEPPER to a long random value.",
+                    id="llmcaller.E005",
+                )
+            ]
         return [
             Warning(
                 "LLMCALLER_TOKEN_PEPPER is the embedded default: client token hashes "
@@ -34,3 +56,62 @@ def check_token_pepper(app_configs, **kwargs) -> list[CheckMessage]:
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=False)
+def check_production_secrets(app_configs, **kwargs) -> list[CheckMessage]:
+    if not settings.PRODUCTION:
+        return []
+    errors = []
+    key = settings.SECRET_KEY
+    weak = len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < MIN_SECRET_KEY_UNIQUE
+    if key == settings.EMBEDDED_SECRET_KEY or key.startswith("django-insecure") or weak:
+        errors.append(
+            Error(
+                "LLMCALLER_SECRET_KEY is missing, the embedded default or weak; the "
+                "production profile does not start without a real one.",
+                hint=f"Set {MIN_SECRET_KEY_LENGTH}+ random characters, e.g. "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(64))'`.",
+                id="llmcaller.E002",
+            )
+        )
+    if not settings.LLMCALLER_SECRETS_KEYS:
+        errors.append(
+            Error(
+                "LLMCALLER_SECRETS_KEYS is empty: stored provider credentials need keys "
+                "of their own in production.",
+                hint="Generate one with `python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())'`.",
+                id="llmcaller.E004",
+            )
+        )
+    if settings.DEBUG:
+        errors.append(
+            Error("LLMCALLER_DEBUG is on in production.", hint="Unset it.", id="llmcaller.E006")
+        )
+    return errors
+
+
+@register(deploy=False)
+def check_shared_state(app_configs, **kwargs) -> list[CheckMessage]:
+    workers = settings.LLMCALLER_WORKERS
+    if workers <= 1 or settings.REDIS_URL:
+        return []
+    if settings.LLMCALLER_ALLOW_UNSHARED_WORKERS:
+        return [
+            Warning(
+                f"{workers} workers without Redis: each counts rate limits, stream slots "
+                "and budgets alone and keeps its own circuits (accepted by "
+                "LLMCALLER_ALLOW_UNSHARED_WORKERS).",
+                id="llmcaller.W002",
+            )
+        ]
+    return [
+        Error(
+            f"LLMCALLER_WORKERS is {workers} but REDIS_URL is empty: each worker would "
+            "count rate limits, stream slots and budgets alone and keep its own circuits, "
+            f"so a client would get {workers} times its limits.",
+            hint="Set REDIS_URL (docs/DEPLOYMENT.md), or serve with LLMCALLER_WORKERS=1.",
+            id="llmcaller.E003",
+        )
+    ]

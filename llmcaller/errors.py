@@ -9,8 +9,9 @@
     PERMANENT       422   UpstreamPermanent, UnsupportedCapability, RouteRefused
     AUTH            502   UpstreamAuthRejected (our credential was refused)
     TEMPORARY       503   AuditWriteFailed (no answer leaves without its call record)
-    CONFIG          500   RouteMisconfigured, UnknownAdapterKind, anything unforeseen
-                          (logged with the call's trace id: a bug to find, not a config)
+    CONFIG          500   RouteMisconfigured, CredentialUnavailable (naming the provider
+                          only), UnknownAdapterKind, anything unforeseen (logged with
+                          the call's trace id: a bug to find, not a config)
 
 Every message is ours: upstream text never reaches a caller (the adapters' own
 detail goes to the log). Retry hints are clamped to 60 s, header and body alike.
@@ -28,6 +29,7 @@ from django.http import JsonResponse
 from audit.services import AuditWriteFailed
 from providers.adapters import UnknownAdapterKind
 from providers.errors import (
+    CredentialUnavailable,
     UnsupportedCapability,
     UpstreamAuthRejected,
     UpstreamError,
@@ -122,6 +124,8 @@ def _upstream_shape(exc: UpstreamError) -> ErrorShape:
         return ErrorShape("TEMPORARY", 503, message, clamp_retry_after(exc.retry_after))
     if isinstance(exc, UpstreamAuthRejected):
         return ErrorShape("AUTH", 502, "The provider rejected the gateway's credential.")
+    if isinstance(exc, CredentialUnavailable):
+        return ErrorShape("CONFIG", 500, exc.detail)  # names the provider, nothing more
     if isinstance(exc, UnsupportedCapability):
         return ErrorShape("PERMANENT", 422, "The provider does not support this capability.")
     if isinstance(exc, UpstreamPermanent):

@@ -1,10 +1,11 @@
 """Per-client limits, counted in Django's cache (Redis across workers, else memory).
 
 Requests per minute use a fixed one-minute window: one counter per client per
-window, raised with `cache.incr` (atomic in Redis). Concurrent streams use one
-counter per client, raised when a stream opens and lowered when it ends; its TTL
-(`LLMCALLER_STREAM_SLOT_TTL`) frees slots a killed worker never gave back.
-Over a limit → `RateLimited` with a retry hint (clamped to 60 s when answered).
+window, raised with `cache.incr` (atomic in Redis). Concurrent streams hold slots
+(`llmcaller.stream_slots`). Over a limit → `RateLimited` with a retry hint
+(clamped to 60 s when answered). When the cache does not answer, requests are
+not counted (fail open): a rate limit protects the upstreams from bursts, and
+refusing every call while the cache is down would be an outage of its own.
 
 Token budgets are reserved before a call (`reserve_budget`): its worst case is
 the prompt's estimated tokens (`providers.usage_estimate`) plus its `maxTokens`,
@@ -24,14 +25,12 @@ from audit import clock
 from audit.selectors import Reservation, abudget_status, areserve_budget
 from llmcaller.auth import CallerClient
 from llmcaller.errors import RateLimited
-from llmcaller.metrics import BUDGET_REJECTED, RATE_REJECTED, STREAMS_REJECTED
+from llmcaller.metrics import BUDGET_REJECTED, RATE_REJECTED
 from providers.types import ChatMessage
 from providers.usage_estimate import estimate_prompt_tokens, estimate_tokens
 
 WINDOW = 60
 RATE_KEY = "llmcaller:rate:{}:{}"
-STREAMS_KEY = "llmcaller:streams:{}"
-STREAM_RETRY_AFTER = 1.0
 
 
 def check_rate(client: CallerClient) -> None:
@@ -40,43 +39,16 @@ def check_rate(client: CallerClient) -> None:
         return
     now = clock.time()
     window = int(now // WINDOW)
-    count = _incr(RATE_KEY.format(client.id, window), WINDOW + 5)
+    try:
+        count = _incr(RATE_KEY.format(client.id, window), WINDOW + 5)
+    except ConnectionError:
+        return  # fail open: see the module's docstring
     if count > limit:
         RATE_REJECTED.inc()
         raise RateLimited(
             f"This client is over its limit of {limit} requests a minute.",
             retry_after=WINDOW - now % WINDOW,
         )
-
-
-class StreamSlot:
-    """One open stream counted against its client; `release()` is idempotent."""
-
-    def __init__(self, key: str | None) -> None:
-        self.key = key
-
-    def release(self) -> None:
-        key, self.key = self.key, None
-        if key is not None:
-            try:
-                cache.decr(key)
-            except ValueError:  # the safety TTL already freed it
-                pass
-
-
-def acquire_stream_slot(client: CallerClient) -> StreamSlot:
-    limit = client.max_concurrent_streams
-    if not limit:
-        return StreamSlot(None)
-    key = STREAMS_KEY.format(client.id)
-    slot = StreamSlot(key)
-    if _incr(key, settings.LLMCALLER_STREAM_SLOT_TTL) > limit:
-        slot.release()
-        STREAMS_REJECTED.inc()
-        raise RateLimited(
-            f"This client already has {limit} streams open.", retry_after=STREAM_RETRY_AFTER
-        )
-    return slot
 
 
 def _incr(key: str, ttl: float) -> int:

@@ -11,25 +11,32 @@ their pool.
 trip instead of two for every rate-limit and budget count, and a key that
 expires between the two can no longer come back as a counter without a TTL.
 Every Redis error is counted (`llmcaller_cache_errors_total`, by operation)
-before it goes on to the caller. Everything else is Django's.
+before it goes on to the caller.
+A stalled or lost Redis must not stall the worker: the hot path calls the cache
+on its event loop. Connections have connect and read timeouts (REDIS_CONNECT_TIMEOUT,
+REDIS_TIMEOUT), and once a call has failed on the network, every call in the next
+REDIS_RETRY_SECONDS fails at once without touching a socket, so at most one call
+per pause waits out a timeout. Every failure surfaces as `CacheUnavailable`, a
+builtin `ConnectionError`, so each caller, in any app, degrades as its kind of
+state needs (docs/DEPLOYMENT.md says how) without importing redis.
 """
 
 from __future__ import annotations
 
-import functools
+import logging
+import time
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.core.cache.backends import redis as django_redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from llmcaller.metrics import CACHE_ERRORS
 
-# The cache operations whose Redis errors are counted.
-COUNTED_OPERATIONS = (
-    "add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many",
-    "delete_many",
-)  # fmt: skip
+logger = logging.getLogger("llmcaller.cache")
 
 # INCRBY only a key that exists, as Django's incr() promises (ValueError otherwise).
 _INCR_EXISTING = """
@@ -63,33 +70,65 @@ class _PooledClient(django_redis.RedisCacheClient):
         return value
 
 
-def _counting_errors(operation: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    errors = CACHE_ERRORS.labels(operation)
-
-    @functools.wraps(method)
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except RedisError:
-            errors.inc()
-            raise
-
-    return counted
+class CacheUnavailable(ConnectionError):
+    """The cache did not answer (or is paused after failing to): degrade."""
 
 
-class _CountingClient(_PooledClient):
-    """`_PooledClient` whose operations count their Redis errors."""
+class _Outage:
+    """When the network last failed us, and for how long to stop asking."""
+
+    def __init__(self, pause: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.pause = pause
+        self.clock = clock
+        self.until = float("-inf")
+
+    def check(self) -> None:
+        if self.clock() < self.until:
+            raise CacheUnavailable("the cache failed moments ago; not asking again yet")
+
+    def failed(self) -> None:
+        if self.clock() >= self.until:
+            logger.warning("The cache did not answer; failing fast for %.1f s", self.pause)
+        self.until = self.clock() + self.pause
 
 
-for _operation in COUNTED_OPERATIONS:
-    setattr(
-        _CountingClient,
-        _operation,
-        _counting_errors(_operation, getattr(_PooledClient, _operation)),
-    )
+# One per server, for the whole process: Django builds a backend per thread and
+# per async context, and each of them must not wait out the timeout anew.
+_outages: dict[str, _Outage] = {}
 
 
 class RedisCache(django_redis.RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
-        super().__init__(server, params)
-        self._class = _CountingClient
+        params = dict(params)
+        options = dict(params.pop("OPTIONS", {}) or {})
+        pause = float(options.pop("retry_after", 2.0))
+        self.outage = _outages.setdefault(server, _Outage(pause))
+        self.outage.pause = pause
+        super().__init__(server, {**params, "OPTIONS": options})
+        self._class = _PooledClient
+
+
+def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
+    errors = CACHE_ERRORS.labels(method.__name__)  # counted by operation
+
+    @wraps(method)
+    def guarded(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
+        self.outage.check()
+        try:
+            return method(self, *args, **kwargs)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            errors.inc()
+            self.outage.failed()
+            raise CacheUnavailable("the cache did not answer in time") from exc
+        except RedisError as exc:  # e.g. out of memory under noeviction: this call only
+            errors.inc()
+            raise CacheUnavailable("the cache refused the command") from exc
+
+    return guarded
+
+
+for _name in (
+    "add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many",
+    "delete_many", "clear",
+):  # fmt: skip
+    setattr(RedisCache, _name, _guarded(getattr(django_redis.RedisCache, _name)))

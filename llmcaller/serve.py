@@ -7,11 +7,15 @@ notes measured each of these on the hot path.
 Before any worker starts, `PROMETHEUS_MULTIPROC_DIR` names an empty directory
 (a fresh temporary one unless the deployment names its own, which is emptied),
 so every worker's metrics add up in `/metrics` whichever worker is scraped.
+The system checks run first (with
+`--deploy`'s in the production profile), and an error stops the start: a weak
+secret key in production, or several workers without Redis (llmcaller.checks).
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -23,10 +27,19 @@ MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def main() -> None:
+    prepare_metrics_dir()  # before the checks import the apps (and prometheus-client)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "llmcaller.settings")
+    import django
     from django.conf import settings
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
 
-    prepare_metrics_dir()
+    django.setup()
+    try:
+        call_command("check", deploy=settings.PRODUCTION, fail_level="ERROR")
+    except SystemCheckError as exc:
+        sys.exit(f"The gateway does not start:\n{exc}")
+
     uvicorn.run(
         "llmcaller.asgi:application",
         host=settings.LLMCALLER_HOST,

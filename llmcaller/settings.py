@@ -12,6 +12,7 @@ from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,9 +53,18 @@ def _trail_keys(name: str, values: list[str]) -> tuple[tuple[str, str], ...]:
 
 # --- Core -------------------------------------------------------------------
 
+# "embedded" (one machine, the default) or "production": behind a TLS-terminating
+# load balancer, with the checks of llmcaller.checks refusing insecure secrets.
+LLMCALLER_PROFILE = env.str("LLMCALLER_PROFILE", default="embedded")
+if LLMCALLER_PROFILE not in ("embedded", "production"):
+    raise ImproperlyConfigured("LLMCALLER_PROFILE must be 'embedded' or 'production'.")
+PRODUCTION = LLMCALLER_PROFILE == "production"
+
 DEBUG = env.bool("LLMCALLER_DEBUG", default=False)
-# The embedded default is meant for one machine; a deployment sets its own key.
-SECRET_KEY = env.str("LLMCALLER_SECRET_KEY", default="insecure-embedded-default-change-me")
+# The embedded default is meant for one machine; a deployment sets its own key
+# (llmcaller.E002 refuses the default, or a weak one, in production).
+EMBEDDED_SECRET_KEY = "insecure-embedded-default-change-me"
+SECRET_KEY = env.str("LLMCALLER_SECRET_KEY", default="") or EMBEDDED_SECRET_KEY
 ALLOWED_HOSTS = env.list("LLMCALLER_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("LLMCALLER_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -105,6 +115,19 @@ TEMPLATES = [
     },
 ]
 
+# --- Production: HTTPS behind the load balancer ---------------------------------
+
+# TLS ends at the load balancer, which says so in X-Forwarded-Proto.
+if env.bool("LLMCALLER_BEHIND_TLS_PROXY", default=PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env.bool("LLMCALLER_SSL_REDIRECT", default=PRODUCTION)
+# Probes reach the workers over plain HTTP (the v1 paths bypass the middleware anyway).
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^health$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_HSTS_SECONDS = env.int("LLMCALLER_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("LLMCALLER_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = env.bool("LLMCALLER_HSTS_PRELOAD", default=PRODUCTION)
+
 # --- Database ---------------------------------------------------------------
 
 DATABASES = {
@@ -125,23 +148,77 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
 
+# Three caches, so that filling one can never evict another's entries:
+#   default    control state: rate counters, stream slots, breakers, budgets
+#   tokens     token look-ups (misses too) and failed-attempt counts: what a
+#              caller with random tokens can fill
+#   responses  the clients' opt-in response cache
+# With REDIS_URL every worker and host shares them; without it each process
+# keeps its own in memory (and more than one worker is refused: llmcaller.E003).
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "llmcaller.redis_cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("LLMCALLER_CACHE_PREFIX", default="llmcaller"),
+LLMCALLER_RESPONSE_CACHE_URL = env.str("LLMCALLER_RESPONSE_CACHE_URL", default=REDIS_URL)
+LLMCALLER_TOKEN_CACHE_MAX_ENTRIES = int(
+    _positive(
+        "LLMCALLER_TOKEN_CACHE_MAX_ENTRIES",
+        env.int("LLMCALLER_TOKEN_CACHE_MAX_ENTRIES", default=20_000),
+    )
+)
+LLMCALLER_RESPONSE_CACHE_MAX_ENTRIES = int(
+    _positive(
+        "LLMCALLER_RESPONSE_CACHE_MAX_ENTRIES",
+        env.int("LLMCALLER_RESPONSE_CACHE_MAX_ENTRIES", default=1_000),
+    )
+)
+# Redis answers on the local network in well under a millisecond: a call that
+# takes longer than this has stalled, and the worker's event loop waits for it.
+REDIS_CONNECT_TIMEOUT = _positive(
+    "REDIS_CONNECT_TIMEOUT", env.float("REDIS_CONNECT_TIMEOUT", default=0.5)
+)
+REDIS_TIMEOUT = _positive("REDIS_TIMEOUT", env.float("REDIS_TIMEOUT", default=0.5))
+# After a failed call, every cache call fails at once for this long.
+REDIS_RETRY_SECONDS = _positive(
+    "REDIS_RETRY_SECONDS", env.float("REDIS_RETRY_SECONDS", default=2.0)
+)
+_CACHE_PREFIX = env.str("LLMCALLER_CACHE_PREFIX", default="llmcaller")
+# Control state outlives any cull: a few keys per client and per provider.
+_CONTROL_MAX_ENTRIES = 100_000
+
+
+def _cache(alias: str, url: str, max_entries: int) -> dict:
+    if not url:
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": alias,
+            "OPTIONS": {"MAX_ENTRIES": max_entries},
         }
+    return {
+        "BACKEND": "llmcaller.redis_cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": f"{_CACHE_PREFIX}:{alias}",
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+            "socket_timeout": REDIS_TIMEOUT,
+            "retry_after": REDIS_RETRY_SECONDS,
+        },
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+CACHES = {
+    "default": _cache("control", REDIS_URL, _CONTROL_MAX_ENTRIES),
+    "tokens": _cache("tokens", REDIS_URL, LLMCALLER_TOKEN_CACHE_MAX_ENTRIES),
+    "responses": _cache(
+        "responses", LLMCALLER_RESPONSE_CACHE_URL, LLMCALLER_RESPONSE_CACHE_MAX_ENTRIES
+    ),
+}
 
 # --- Gateway ----------------------------------------------------------------
 
 LLMCALLER_HOST = env.str("LLMCALLER_HOST", default="127.0.0.1")
 LLMCALLER_PORT = env.int("LLMCALLER_PORT", default=4037)
 LLMCALLER_WORKERS = env.int("LLMCALLER_WORKERS", default=1)
+# Without Redis, more than one worker is refused (llmcaller.E003): each would
+# count limits alone. This accepts that, for benchmarks of the embedded default.
+LLMCALLER_ALLOW_UNSHARED_WORKERS = env.bool("LLMCALLER_ALLOW_UNSHARED_WORKERS", default=False)
 
 # --- Upstream timeouts and pool ----------------------------------------------
 
@@ -354,6 +431,7 @@ OAUTH2_PROVIDER = {
         "embed": "embeddings",
         "models": "list models",
         "getHealth": "health",
+        "explainRoute": "explain a route (MCP)",
     },
     # Only the token's SHA-256 is stored, as static tokens keep only their HMAC.
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
@@ -392,6 +470,26 @@ LLMCALLER_OTLP_ENDPOINT = env.str(
     "LLMCALLER_OTLP_ENDPOINT", default="http://127.0.0.1:4318/v1/traces"
 )
 LLMCALLER_TRACING_SERVICE_NAME = env.str("LLMCALLER_TRACING_SERVICE_NAME", default="llm-caller")
+# --- Provider credentials ---------------------------------------------------------
+
+# Fernet keys for credentials stored in the database, newest first: the first
+# encrypts, every one decrypts (`rotate_secrets` moves values to the first).
+# Empty: one key derived from SECRET_KEY (the embedded default only).
+LLMCALLER_SECRETS_KEYS = env.list("LLMCALLER_SECRETS_KEYS", default=[])
+try:
+    [Fernet(key) for key in LLMCALLER_SECRETS_KEYS]
+except (ValueError, TypeError):
+    raise ImproperlyConfigured(
+        "LLMCALLER_SECRETS_KEYS must list Fernet keys (32 url-safe base64-encoded bytes each)."
+    ) from None
+# Only variables with this prefix may hold a provider's credential.
+LLMCALLER_CREDENTIAL_ENV_PREFIX = env.str(
+    "LLMCALLER_CREDENTIAL_ENV_PREFIX", default="LLMCALLER_PROVIDER_"
+)
+if not LLMCALLER_CREDENTIAL_ENV_PREFIX:
+    raise ImproperlyConfigured("LLMCALLER_CREDENTIAL_ENV_PREFIX must not be empty.")
+# A directory of mounted secrets, one file per credential (empty: none).
+LLMCALLER_CREDENTIALS_DIR = env.str("LLMCALLER_CREDENTIALS_DIR", default="")
 
 # --- Calls and streams ----------------------------------------------------------------
 
@@ -399,7 +497,8 @@ LLMCALLER_DEFAULT_PROVIDER = env.str("LLMCALLER_DEFAULT_PROVIDER", default="")
 LLMCALLER_STREAM_CHUNK_SIZE = int(
     _positive("LLMCALLER_STREAM_CHUNK_SIZE", env.int("LLMCALLER_STREAM_CHUNK_SIZE", default=4000))
 )
-# A stream slot whose release was lost (a killed worker) frees itself after this.
+# An open stream renews its slot; one whose release was lost (a killed worker)
+# frees itself after this.
 LLMCALLER_STREAM_SLOT_TTL = _positive(
     "LLMCALLER_STREAM_SLOT_TTL", env.int("LLMCALLER_STREAM_SLOT_TTL", default=900)
 )

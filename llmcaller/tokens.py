@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils import timezone
 
 from llmcaller.models import Client, ClientToken
@@ -22,6 +23,8 @@ from llmcaller.models import Client, ClientToken
 TOKEN_PREFIX = "llmc_"
 DISPLAY_LENGTH = 13
 CACHE_KEY = "llmcaller:token:{}"
+logger = logging.getLogger("llmcaller.tokens")
+
 # OAuth access tokens (llmcaller.oauth) start with their own prefix, so a presented
 # token is looked up in one table only.
 OAUTH_TOKEN_PREFIX = "llmco_"
@@ -79,11 +82,19 @@ def revoke_tokens(*, tokens: list[ClientToken]) -> int:
 
 
 def forget_token(token_hash: str) -> None:
-    """Drop a token's cached lookup, so a change applies at its next use."""
-    cache.delete(CACHE_KEY.format(token_hash))
+    """Drop a token's cached lookup, so a change applies at its next use (with the
+    cache down, within LLMCALLER_TOKEN_CACHE_SECONDS, when the entry expires)."""
+    try:
+        caches["tokens"].delete(CACHE_KEY.format(token_hash))
+    except ConnectionError:
+        logger.warning("Could not drop a token's cached look-up: the cache did not answer")
 
 
 def forget_access_tokens(checksums: list[str]) -> None:
     """Drop OAuth access tokens' cached lookups (by `oauth_checksum`)."""
-    if checksums:
-        cache.delete_many([OAUTH_CACHE_KEY.format(checksum) for checksum in checksums])
+    if not checksums:
+        return
+    try:
+        caches["tokens"].delete_many([OAUTH_CACHE_KEY.format(checksum) for checksum in checksums])
+    except ConnectionError:
+        logger.warning("Could not drop OAuth tokens' cached look-ups: the cache did not answer")

@@ -79,7 +79,20 @@ class ProviderAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
             },
         ),  # fmt: skip
         ("Calls", {"fields": ["timeout_seconds", "retry_attempts"]}),
-        ("Credential", {"fields": ["credential_env", "credential_status"]}),
+        (
+            "Credential",
+            {
+                "fields": [
+                    "credential_status",
+                    "credential_value",
+                    "clear_credential",
+                    "credential_env",
+                    "credential_file",
+                ],
+                "description": "One source: a key stored encrypted, an environment variable "
+                "or a file in the credentials directory.",
+            },
+        ),  # fmt: skip
         (
             "Health",
             {
@@ -113,10 +126,7 @@ class ProviderAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
 
     @admin.display(description="credential")
     def credential_status(self, provider: Provider) -> str:
-        if not provider.credential_env:
-            return "none needed"
-        state = "set" if provider.has_credential() else "missing from the environment"
-        return f"{provider.credential_env}: {state}"
+        return provider.credential_state()  # set / missing / none needed, nothing more
 
     @admin.display(description="capability coverage")
     def coverage(self, provider: Provider) -> str:

@@ -6,8 +6,10 @@
     │   └── UpstreamTimeout                no answer within the provider's timeout
     ├── UpstreamRateLimited                429, with the upstream's Retry-After
     ├── UpstreamAuthRejected               401/403: our credential was refused
-    └── UpstreamPermanent                  other 4xx: the request itself is wrong
-        └── UnsupportedCapability          the provider's kind cannot do this
+    ├── UpstreamPermanent                  other 4xx: the request itself is wrong
+    │   └── UnsupportedCapability          the provider's kind cannot do this
+    └── CredentialUnavailable              our credential is configured but missing or
+                                           unreadable: nothing was sent (CONFIG)
 
 `detail` is text this project wrote, safe to show an operator: never the
 upstream's body verbatim, never a credential.
@@ -52,3 +54,8 @@ class UpstreamPermanent(UpstreamError):
 
 class UnsupportedCapability(UpstreamPermanent):
     pass
+
+
+class CredentialUnavailable(UpstreamError):
+    """Raised before any request: the detail names the provider, never where the
+    credential should have come from."""

@@ -1,10 +1,12 @@
-"""Admin forms: capabilities as checkboxes instead of raw JSON."""
+"""Admin forms: capabilities as checkboxes instead of raw JSON, and a provider's
+credential as a write-only field (encrypted on save, never rendered back)."""
 
 from __future__ import annotations
 
 from django import forms
 
 from providers.models import Capability, Model, ModelSource, Provider
+from providers.secrets import encrypt_credential
 from providers.types import normalise_base_url
 
 BASE_URL_HELP = (
@@ -30,18 +32,35 @@ class ProviderForm(forms.ModelForm):
         label="Capabilities served",
         help_text="A capability no discovered model serves makes the provider degraded.",
     )
+    credential_value = forms.CharField(
+        label="API key",
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Write-only: stored encrypted and never shown again. Leave empty to keep "
+        "the stored key.",
+    )
+    clear_credential = forms.BooleanField(label="Remove the stored API key", required=False)
 
     class Meta:
         model = Provider
         fields = [
             "key", "name", "kind", "base_url", "enabled", "load_on_demand", "capabilities",
             "timeout_seconds",
-            "retry_attempts", "credential_env", "notes",
+            "retry_attempts", "credential_env", "credential_file", "notes",
         ]  # fmt: skip
         help_texts = {"base_url": BASE_URL_HELP}
 
     def clean_base_url(self) -> str:
         return normalise_base_url(self.cleaned_data["base_url"])
+
+    def clean(self) -> dict:
+        # Set before the model's own clean(), which refuses two sources at once.
+        data = super().clean()
+        if data.get("credential_value"):
+            self.instance.credential_ciphertext = encrypt_credential(data["credential_value"])
+        elif data.get("clear_credential"):
+            self.instance.credential_ciphertext = b""
+        return data
 
 
 class ModelForm(forms.ModelForm):

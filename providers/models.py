@@ -1,21 +1,29 @@
 """Providers (upstream servers or accounts) and the models they serve.
 
 These rows are the working copy an operator edits in the admin. Secrets are
-never stored in plain text: a provider names the environment variable that holds
-its credential (`credential_env`); `credential_ciphertext` is reserved for
-encryption at rest.
+never stored in plain text: a provider's credential is encrypted at rest
+(`credential_ciphertext`), or named as an allowed environment variable
+(`credential_env`) or a file in the credentials directory (`credential_file`);
+`providers.secrets` reads whichever one is set.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator, URLValidator
 from django.db import models
 from django.utils import timezone
 
 from providers.adapters import KIND_CHOICES, adapter_class
-from providers.types import ProviderConfig, normalise_base_url, read_credential
+from providers.errors import CredentialUnavailable
+from providers.secrets import (
+    CredentialSource,
+    validate_credential_env,
+    validate_credential_file,
+)
+from providers.types import ProviderConfig, normalise_base_url
 
 if TYPE_CHECKING:
     import httpx
@@ -89,10 +97,20 @@ class Provider(models.Model):
         "credential environment variable",
         max_length=128,
         blank=True,
-        validators=[env_var_name],
-        help_text="Name of the environment variable holding the API key. The key "
+        validators=[env_var_name, validate_credential_env],
+        help_text="Name of the environment variable holding the API key (its name must "
+        "start with the deployment's prefix, LLMCALLER_PROVIDER_ by default). The key "
         "itself is never stored or shown.",
     )
+    credential_file = models.CharField(
+        "credential file",
+        max_length=128,
+        blank=True,
+        validators=[validate_credential_file],
+        help_text="Name of a file in the credentials directory (mounted secrets) holding "
+        "the API key.",
+    )
+    # Fernet ciphertext of a key entered in the admin (providers.secrets).
     credential_ciphertext = models.BinaryField(blank=True, default=b"", editable=False)
     notes = models.TextField(blank=True)
 
@@ -125,12 +143,33 @@ class Provider(models.Model):
 
     def clean(self) -> None:
         self.base_url = normalise_base_url(self.base_url)  # ".../v1" works as well
+        chosen = [self.credential_ciphertext, self.credential_env, self.credential_file]
+        if sum(1 for source in chosen if source) > 1:
+            raise ValidationError(
+                "Choose one credential source: a stored key, an environment variable "
+                "or a credential file."
+            )
+
+    def credential_source(self) -> CredentialSource:
+        return CredentialSource(
+            self.key, self.credential_env, self.credential_file, bytes(self.credential_ciphertext)
+        )
 
     def credential(self) -> str:
-        return read_credential(self.credential_env)
+        """The plain credential ("" if none is configured); raises
+        `CredentialUnavailable` when the configured source yields nothing."""
+        return self.credential_source().resolve()
 
-    def has_credential(self) -> bool:
-        return bool(self.credential())
+    def credential_state(self) -> str:
+        """What the admin may say about the credential: never where or what it is."""
+        source = self.credential_source()
+        if not source.kind:
+            return "none needed"
+        try:
+            source.resolve()
+        except CredentialUnavailable:
+            return "missing"
+        return "set"
 
     def adapter(self, client: httpx.AsyncClient) -> ProviderAdapter:
         return adapter_class(self.kind)(self.to_config(), client)

@@ -2,6 +2,7 @@
 is configured to serve?
 
     no answer (refused, timed out), credential refused      → failed
+    our credential is configured but missing or unreadable  → failed
     answered with an error (5xx, malformed body, other 4xx)  → degraded
     answered, but a configured capability has no model      → degraded
     answered and every configured capability is covered     → ok
@@ -23,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from providers.errors import (
+    CredentialUnavailable,
     UpstreamAuthRejected,
     UpstreamError,
     UpstreamTimeout,
@@ -130,7 +132,8 @@ def claim_due_providers(*, interval: float, keys: list[str] | None = None) -> li
 
 
 def _status_for(exc: UpstreamError) -> str:
-    if isinstance(exc, (UpstreamUnreachable, UpstreamTimeout, UpstreamAuthRejected)):
+    failures = (UpstreamUnreachable, UpstreamTimeout, UpstreamAuthRejected, CredentialUnavailable)
+    if isinstance(exc, failures):
         return HealthStatus.FAILED
     return HealthStatus.DEGRADED
 

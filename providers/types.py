@@ -9,15 +9,9 @@ the Anthropic adapter maps to and from its own.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-
-def read_credential(env_var: str) -> str:
-    """The credential held in the named environment variable ("" if none)."""
-    return os.environ.get(env_var, "") if env_var else ""
 
 
 def normalise_base_url(url: str) -> str:

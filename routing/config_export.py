@@ -1,7 +1,7 @@
 """The live configuration as canonical, diff-friendly data.
 
-`export_config()` returns every provider (credential env var names only, never a
-secret), model, routing record, fault rule and, when the `llmcaller.Client`
+`export_config()` returns every provider (where its credential comes from, never the
+credential), model, routing record, fault rule and, when the `llmcaller.Client`
 model exists, client (tokens left out), keyed by natural keys rather than
 database ids and in a stable order. `canonical_json` writes it with sorted keys,
 so the same configuration always gives the same bytes and `config_hash` (sha256
@@ -24,7 +24,7 @@ from routing.models import CapabilityScore, FallbackChain, FallbackStep, FaultRu
 FORMAT = "llmcaller-config/1"
 PROVIDER_FIELDS = (
     "key", "name", "kind", "base_url", "timeout_seconds", "retry_attempts", "enabled",
-    "load_on_demand", "credential_env", "notes",
+    "load_on_demand", "credential_env", "credential_file", "notes",
 )  # fmt: skip
 MODEL_FIELDS = (
     "model_id", "kind", "max_context_length", "quantization", "architecture", "publisher",

@@ -7,12 +7,14 @@
 
 Upstream failures keep their own types (`providers.errors`); `error_class`
 names them in the words fallback chains use (TEMPORARY, TIMEOUT, RATE_LIMIT,
-AUTH, PERMANENT). `detail` is text this project wrote.
+AUTH, PERMANENT, and CONFIG for a credential the gateway could not read, which no
+fallback step moves on from). `detail` is text this project wrote.
 """
 
 from __future__ import annotations
 
 from providers.errors import (
+    CredentialUnavailable,
     UpstreamAuthRejected,
     UpstreamError,
     UpstreamRateLimited,
@@ -48,4 +50,6 @@ def error_class(exc: UpstreamError) -> str:
         return "RATE_LIMIT"
     if isinstance(exc, UpstreamAuthRejected):
         return "AUTH"
+    if isinstance(exc, CredentialUnavailable):
+        return "CONFIG"
     return "PERMANENT"

@@ -18,7 +18,10 @@ A stream retries and falls back only until its first event has arrived; after
 that a failure goes to the caller, and the gateway never switches model
 mid-answer. The breaker and the response cache speak to Django's cache with its
 synchronous API: a local-memory call or one Redis round trip, cheaper than the
-thread hop the async API would add.
+thread hop the async API would add. When the cache does not answer
+(`ConnectionError`), circuits read closed and failures go uncounted (fail open):
+the executor still retries and falls back per call, and refusing every call
+because the cache is down would turn a cache outage into a gateway outage.
 """
 
 from __future__ import annotations
@@ -184,7 +187,11 @@ class _Run:
     async def start(cls, request: RouteRequest, breaker: CircuitBreaker | None) -> _Run:
         snapshot = await acurrent_snapshot()
         breaker = breaker or CircuitBreaker()
-        breakers = breaker.read(snapshot.providers)
+        try:
+            breakers = breaker.read(snapshot.providers)
+        except ConnectionError:  # no shared state: every circuit closed, nothing to clear
+            breakers = BreakerReading(dict.fromkeys(snapshot.providers, CircuitState.CLOSED))
+            breakers.clean.update(snapshot.providers)
         plan = plan_call(request, snapshot, breakers.states)
         if not plan.steps:
             raise _no_route(request, plan)
@@ -269,11 +276,17 @@ class _Run:
         if not self.breakers.is_clean(step.provider):
             trial = step.provider in self.trials
             self.trials.discard(step.provider)
-            self.breaker.record_success(step.provider, trial=trial)
+            try:
+                self.breaker.record_success(step.provider, trial=trial)
+            except ConnectionError:
+                pass  # the circuit closes on the next success the cache hears of
         return result
 
     def _admitted(self, provider: str) -> bool:
-        admission = self.breaker.admit(provider)
+        try:
+            admission = self.breaker.admit(provider)
+        except ConnectionError:
+            return True  # circuits read closed while the cache is down (fail open)
         if admission is CircuitState.HALF_OPEN:
             self.trials.add(provider)
         return admission is not None
@@ -322,7 +335,10 @@ class _Run:
         # request (PERMANENT) says nothing about the provider's health.
         if error_class(exc) != "PERMANENT":
             self.breakers.failed(step.provider)
-            self.breaker.record_failure(step.provider)
+            try:
+                self.breaker.record_failure(step.provider)
+            except ConnectionError:
+                pass  # uncounted while the cache is down (fail open)
 
 
 def _adapter(snapshot: Snapshot, step: RouteStep) -> ProviderAdapter:

@@ -7,7 +7,9 @@ inputs, pins, task, maxTokens, dimensions) and the configuration hash, so a
 configuration change never serves an answer another route produced. Each key
 sits under the client's own namespace, so a hit never crosses clients, and each
 client sets its own time to live (0 turns caching off for it). Values go through
-Django's cache: per process with the local-memory default, shared with Redis.
+Django's cache "responses", apart from the control state so that neither can
+evict the other: per process with the local-memory default, shared with Redis.
+A cache that does not answer is a miss, and nothing is stored.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import hashlib
 import json
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import caches
 
 from providers.models import Capability
 from routing.types import RouteRequest
@@ -52,13 +54,19 @@ def response_cache_key(
 def get_cached_response(key: str | None) -> Any | None:
     if key is None:
         return None
-    value = cache.get(key, _MISSING)
+    try:
+        value = caches["responses"].get(key, _MISSING)
+    except ConnectionError:  # the cache is down: call upstream instead
+        return None
     return None if value is _MISSING else value
 
 
 def store_response(key: str | None, value: Any, *, ttl_seconds: int) -> None:
     if key is not None and ttl_seconds > 0:
-        cache.set(key, value, timeout=ttl_seconds)
+        try:
+            caches["responses"].set(key, value, timeout=ttl_seconds)
+        except ConnectionError:
+            pass  # the answer was served; it is just not kept
 
 
 def _digest(value: Any) -> str:

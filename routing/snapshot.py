@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_datetime
 
 from providers.adapters import ADAPTERS, adapter_class
 from providers.models import Model, Provider
+from providers.secrets import CredentialSource
 from routing.config_export import config_hash, export_config
 from routing.generation import read_generation
 from routing.types import ChainSpec, ChainStepSpec, FaultSpec, ModelSpec, ProviderSpec, Snapshot
@@ -51,7 +52,11 @@ def load_runtime() -> Runtime:
         "provider__key", "model_id", "loaded", "loaded_context_length", "seen"
     )
     models = {(p, m): (loaded, ctx, seen) for p, m, loaded, ctx, seen in rows}
-    return {"health": health, "models": models}
+    # Stored credentials stay out of the export (and so of its hash): encrypted,
+    # but secrets all the same.
+    stored = Provider.objects.exclude(credential_ciphertext=b"")
+    credentials = {key: bytes(c) for key, c in stored.values_list("key", "credential_ciphertext")}
+    return {"health": health, "models": models, "credentials": credentials}
 
 
 def build_snapshot(config: dict[str, Any], runtime: Runtime, *, generation: int = 0) -> Snapshot:
@@ -127,7 +132,11 @@ def _provider(row: dict[str, Any], runtime: Runtime) -> ProviderSpec:
         timeout=row["timeout_seconds"], retry_attempts=row["retry_attempts"],
         enabled=row["enabled"], load_on_demand=row["load_on_demand"],
         reports_load_state=loads, health=runtime["health"].get(row["key"], "unknown"),
-        credential_env=row["credential_env"], serves_response_format=formats,
+        credential_source=CredentialSource(
+            row["key"], row["credential_env"], row.get("credential_file", ""),
+            runtime.get("credentials", {}).get(row["key"], b""),
+        ),
+        serves_response_format=formats,
     )  # fmt: skip
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from providers.secrets import CredentialSource, ResolvedCredential
 from providers.types import (
     ChatMessage,
     ChatResult,
     EmbedResult,
     ProviderConfig,
-    read_credential,
 )
 
 
@@ -57,14 +57,21 @@ class ProviderSpec:
     load_on_demand: bool
     reports_load_state: bool
     health: str
-    credential_env: str = ""
+    credential_source: CredentialSource | None = None
     serves_response_format: bool = True  # from its adapter kind
+    # Read once per snapshot (and again after a minute), not once per attempt.
+    _credential: ResolvedCredential | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        source = self.credential_source or CredentialSource(self.key)
+        object.__setattr__(self, "_credential", ResolvedCredential(source))
 
     def serves(self, feature: str) -> bool:
         return feature != Feature.RESPONSE_FORMAT or self.serves_response_format
 
     def to_config(self) -> ProviderConfig:
-        credential = read_credential(self.credential_env)
+        """Raises `CredentialUnavailable` when the configured source yields nothing."""
+        credential = self._credential.value()
         return ProviderConfig(self.key, self.kind, self.base_url, self.timeout, credential)
 
 

@@ -80,6 +80,21 @@ def trail_keys(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def fresh_caches(settings) -> Iterator[None]:
+    """Counters, circuits, token look-ups and cached answers never leak between tests."""
+    from django.core.cache import caches
+
+    for alias in settings.CACHES:
+        caches[alias].clear()
+    yield
+    for alias in settings.CACHES:
+        try:
+            caches[alias].clear()
+        except ConnectionError:
+            pass  # a test's own Redis, already stopped
+
+
+@pytest.fixture(autouse=True)
 def fresh_routing_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
     from routing.snapshot import SnapshotStore  # after Django is set up
 

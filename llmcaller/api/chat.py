@@ -37,9 +37,9 @@ from llmcaller.api.outputs import (
     usage_json,
 )
 from llmcaller.calls import CallLog
-from llmcaller.limits import StreamSlot, acquire_stream_slot
 from llmcaller.models import ApiMethod
 from llmcaller.sse import DONE, encode_stream
+from llmcaller.stream_slots import StreamSlot, acquire_stream_slot
 from providers.models import Capability
 from providers.types import ChatMessage, ChatRequest
 from routing.models import Task
@@ -159,6 +159,7 @@ async def _stream_body(
     try:
         async with aclosing(events), aclosing(lines):
             async for line in lines:
+                slot.keep()  # an open stream keeps its slot, however long it runs
                 if line == DONE:
                     await _end_quietly(call)  # a failed stream's record, before the end
                 yield line

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from django.core.cache import cache
 
 from llmcaller.tokens import issue_token
 from providers.models import Capability, ModelKind, Provider
@@ -17,11 +16,8 @@ from tests.sandbox import SandboxUpstream
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache(settings) -> Iterator[None]:
-    settings.ROUTING_RETRY_BACKOFF_SECONDS = 0.01
-    cache.clear()  # counters and token lookups must not leak between tests
-    yield
-    cache.clear()
+def _fast_retries(settings) -> None:
+    settings.ROUTING_RETRY_BACKOFF_SECONDS = 0.01  # caches are cleared by tests/conftest.py
 
 
 @pytest.fixture

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
 
 from llmcaller.auth import CallerClient
 from llmcaller.errors import RateLimited
-from llmcaller.limits import acquire_stream_slot, check_rate
+from llmcaller.limits import check_rate
 from llmcaller.models import Client
+from llmcaller.stream_slots import acquire_stream_slot
 from tests.llmcaller.helpers import chat_body
 
 # Every test here counts in one fixed-window minute: the wall clock must not move.
@@ -71,3 +73,66 @@ def test_no_limit_set_means_no_counting():
     for _ in range(100):
         check_rate(client)
         acquire_stream_slot(client)
+
+
+class _Clock:
+    """Injected time for the slot's renewals and the local-memory cache's expiry."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch) -> _Clock:
+    """Time for the slot and for a local-memory store (Redis keeps its own time)."""
+    clock = _Clock()
+    clock.store = LocMemCache("stream-slots-test", {})
+    monkeypatch.setattr("django.core.cache.backends.locmem.time", clock)  # expiry checks
+    monkeypatch.setattr("django.core.cache.backends.base.time", clock)  # expiry times set
+    return clock
+
+
+def test_a_stream_held_open_past_the_slot_ttl_still_counts(clock, settings):
+    settings.LLMCALLER_STREAM_SLOT_TTL = 900
+    client = CallerClient(id=905, tool_id="long", methods=frozenset(), max_concurrent_streams=1)
+    slot = acquire_stream_slot(client, clock=clock, store=clock.store)
+
+    for _ in range(60):  # an hour of streaming, an event a minute
+        clock.now += 60
+        slot.keep()
+
+    with pytest.raises(RateLimited):
+        acquire_stream_slot(client, clock=clock, store=clock.store)
+    slot.release()
+    acquire_stream_slot(client, clock=clock, store=clock.store)
+
+
+def test_the_slot_of_a_stream_that_never_ended_frees_itself_after_the_ttl(clock, settings):
+    settings.LLMCALLER_STREAM_SLOT_TTL = 900
+    client = CallerClient(id=906, tool_id="lost", methods=frozenset(), max_concurrent_streams=1)
+    # Its worker died: the slot is never renewed nor released.
+    acquire_stream_slot(client, clock=clock, store=clock.store)
+
+    clock.now += 899
+    with pytest.raises(RateLimited):
+        acquire_stream_slot(client, clock=clock, store=clock.store)
+    clock.now += 2
+    acquire_stream_slot(client, clock=clock, store=clock.store)
+
+
+def test_each_stream_holds_its_own_slot_up_to_the_cap():
+    client = CallerClient(id=907, tool_id="wide", methods=frozenset(), max_concurrent_streams=3)
+    slots = [acquire_stream_slot(client) for _ in range(3)]
+    with pytest.raises(RateLimited):
+        acquire_stream_slot(client)
+
+    slots[1].release()
+
+    acquire_stream_slot(client)
+    assert len({slot.key for slot in slots}) == 3

@@ -27,6 +27,7 @@ def deployed_gateway(tmp_path: Path, upstream):
     database = tmp_path / "gateway.sqlite3"
     port = closed_port_url().rsplit(":", 1)[1]
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "LLMCALLER_PORT": port,
+           "LLMCALLER_ALLOW_UNSHARED_WORKERS": "true",  # shutdown, not limits, is tested
            "LLMCALLER_WORKERS": "2", "LLMCALLER_LOG_LEVEL": "WARNING"}  # fmt: skip
     manage = [sys.executable, "manage.py"]
     for command in (

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
 from providers.models import Provider
+from providers.secrets import decrypt_credential
 from tests.factories import ModelFactory, ProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,12 +79,72 @@ def test_provider_list_shows_health_badge_and_model_count(admin_client):
     assert '<td class="field-model_count">3</td>' in page
 
 
-def test_change_page_names_the_credential_variable_but_never_its_value(admin_client, monkeypatch):
-    monkeypatch.setenv("SENTINEL_API_KEY", "sk-SENTINEL-admin-page")
-    provider = ProviderFactory(kind="openai", credential_env="SENTINEL_API_KEY")
+def _credential_status(page: str) -> str:
+    match = re.search(r'field-credential_status.*?<div class="readonly">([^<]*)</div>', page, re.S)
+    assert match, "the change page has no credential status"
+    return match.group(1)
 
+
+def test_change_page_says_set_or_missing_but_never_the_value(admin_client, monkeypatch):
+    monkeypatch.setenv("LLMCALLER_PROVIDER_SENTINEL", "sk-SENTINEL-admin-page")
+    provider = ProviderFactory(kind="openai", credential_env="LLMCALLER_PROVIDER_SENTINEL")
+    url = reverse("admin:providers_provider_change", args=[provider.pk])
+
+    page = admin_client.get(url).content.decode()
+    monkeypatch.delenv("LLMCALLER_PROVIDER_SENTINEL")
+    missing = admin_client.get(url).content.decode()
+
+    assert _credential_status(page) == "set"
+    assert "sk-SENTINEL-admin-page" not in page
+    assert _credential_status(missing) == "missing"
+
+
+def test_the_form_refuses_a_variable_outside_the_allowed_prefix(admin_client):
+    data = {**VALID, "credential_env": "DATABASE_URL"}
+
+    response = admin_client.post(reverse("admin:providers_provider_add"), data)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "may come only from environment variables whose names start with" in page
+    assert "LLMCALLER_PROVIDER_" in page
+    assert not Provider.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["../etc/passwd", "/etc/passwd", "sub/key", ".hidden"])
+def test_the_form_refuses_a_credential_file_with_a_path(admin_client, name):
+    response = admin_client.post(
+        reverse("admin:providers_provider_add"), {**VALID, "credential_file": name}
+    )
+
+    assert response.status_code == 200
+    assert "Name a file directly inside the credentials directory" in response.content.decode()
+    assert not Provider.objects.exists()
+
+
+def test_an_api_key_entered_in_the_admin_is_write_only_and_encrypted(admin_client):
+    secret = "sk-SENTINEL-entered-in-the-admin"
+    add = admin_client.post(
+        reverse("admin:providers_provider_add"), {**VALID, "credential_value": secret}
+    )
+    provider = Provider.objects.get(key="lms-gpu")
     url = reverse("admin:providers_provider_change", args=[provider.pk])
     page = admin_client.get(url).content.decode()
+    kept = admin_client.post(url, {**VALID, "credential_value": ""})
 
-    assert "SENTINEL_API_KEY: set" in page
-    assert "sk-SENTINEL-admin-page" not in page
+    assert add.status_code == 302 and kept.status_code == 302
+    stored = bytes(Provider.objects.get(pk=provider.pk).credential_ciphertext)
+    assert secret.encode() not in stored and decrypt_credential(stored) == secret
+    assert secret not in page and _credential_status(page) == "set"
+
+    admin_client.post(url, {**VALID, "clear_credential": "on"})
+    assert Provider.objects.get(pk=provider.pk).credential_state() == "none needed"
+
+
+def test_a_stored_key_and_a_variable_at_once_are_refused(admin_client):
+    data = {**VALID, "credential_value": "sk-x", "credential_env": "LLMCALLER_PROVIDER_X"}
+
+    response = admin_client.post(reverse("admin:providers_provider_add"), data)
+
+    assert response.status_code == 200
+    assert "Choose one credential source" in response.content.decode()

@@ -1,5 +1,7 @@
 """A sentinel credential travels to the upstream and nowhere else: not into a
-page, a log line, a message, a command's output or a stored detail."""
+page, a log line, a message, a command's output or a stored detail; whichever
+source holds it (stored encrypted, an allowed environment variable, a mounted
+file)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from providers.models import Provider
+from providers.secrets import encrypt_credential
 from tests.factories import ProviderFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +20,19 @@ pytestmark = pytest.mark.django_db
 SENTINEL = "sk-SENTINEL-0123456789-do-not-leak"
 
 
-@pytest.fixture
-def provider(upstream, monkeypatch) -> Provider:
-    monkeypatch.setenv("SENTINEL_API_KEY", SENTINEL)
-    return ProviderFactory(key="guarded", base_url=upstream.url, credential_env="SENTINEL_API_KEY")
+@pytest.fixture(params=["database", "environment", "file"])
+def provider(request, upstream, monkeypatch, tmp_path, settings) -> Provider:
+    source: dict = {}
+    if request.param == "database":
+        source["credential_ciphertext"] = encrypt_credential(SENTINEL)
+    elif request.param == "environment":
+        monkeypatch.setenv("LLMCALLER_PROVIDER_SENTINEL", SENTINEL)
+        source["credential_env"] = "LLMCALLER_PROVIDER_SENTINEL"
+    else:
+        settings.LLMCALLER_CREDENTIALS_DIR = str(tmp_path)
+        (tmp_path / "sentinel-key").write_text(SENTINEL + "\n")
+        source["credential_file"] = "sentinel-key"
+    return ProviderFactory(key="guarded", base_url=upstream.url, **source)
 
 
 def test_the_credential_reaches_the_upstream(provider, upstream, capsys):

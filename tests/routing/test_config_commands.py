@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def _configure() -> None:
     local = ProviderFactory(key="local", load_on_demand=True)
-    cloud = ProviderFactory(key="cloud", kind="openai", credential_env="OPENAI_API_KEY")
+    cloud = ProviderFactory(key="cloud", kind="openai", credential_env="LLMCALLER_PROVIDER_OPENAI")
     llama = ModelFactory(provider=local, model_id="qwen/qwen3-8b", max_context_length=32768)
     gpt = ModelFactory(provider=cloud, model_id="gpt-4o", capabilities=["chatStream", "chat"])
     CapabilityScoreFactory(model=llama, score=70, is_default=True)
@@ -52,14 +52,14 @@ def _import(path, *flags: str) -> str:
 
 
 def test_the_export_uses_natural_keys_and_no_secrets(monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret")
+    monkeypatch.setenv("LLMCALLER_PROVIDER_OPENAI", "sk-very-secret")
     _configure()
 
     text = _export()
     data = json.loads(text)
 
     assert "sk-very-secret" not in text
-    assert data["providers"][0]["credential_env"] == "OPENAI_API_KEY"
+    assert data["providers"][0]["credential_env"] == "LLMCALLER_PROVIDER_OPENAI"
     assert data["models"][0]["capabilities"] == ["chat", "chatStream"]  # sorted, canonical
     assert data["task_preferences"] == [
         {"task": "coding", "models": [{"provider": "cloud", "model": "gpt-4o"},

@@ -24,7 +24,8 @@ from llmcaller.api.openai_compat.errors import openai_error_response
 from llmcaller.auth import CallerClient, authenticate
 from llmcaller.calls import CallLog
 from llmcaller.errors import ApiError
-from llmcaller.limits import StreamSlot, acquire_stream_slot, check_budget, check_rate
+from llmcaller.limits import check_budget, check_rate
+from llmcaller.stream_slots import StreamSlot, acquire_stream_slot
 from providers.types import ChatRequest
 from routing.orchestrator import stream_call
 from routing.types import RouteRequest, RouteStep, RoutingInfo

@@ -87,8 +87,8 @@ class Command(BaseCommand):
                 "kind": "openai",
                 "base_url": "https://api.openai.com",
                 "enabled": False,
-                "credential_env": "OPENAI_API_KEY",
-                "notes": "Set OPENAI_API_KEY in the environment, then enable this provider.",
+                "credential_env": "LLMCALLER_PROVIDER_OPENAI",
+                "notes": "Set LLMCALLER_PROVIDER_OPENAI (or a key in the admin), then enable it.",
             },
         )
 

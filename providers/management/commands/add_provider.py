@@ -26,7 +26,8 @@ class Command(BaseCommand):
             "--credential-env",
             default="",
             metavar="VAR",
-            help="Environment variable that holds the API key.",
+            help="Environment variable that holds the API key (its name must start with "
+            "LLMCALLER_CREDENTIAL_ENV_PREFIX, LLMCALLER_PROVIDER_ by default).",
         )
         parser.add_argument(
             "--capabilities",
