@@ -1,8 +1,9 @@
 """The QA group: reviewers who read the audit trail and the provider set-up.
 
 QA can view every audit model (the dashboard included) and view, never change,
-providers and their models. The data migration calls `ensure_qa_group` with the
-historical app registry; tests that flush the database call it again.
+providers and their models; QA may review configuration versions. The data
+migration calls `ensure_qa_group` with the historical app registry; tests that
+flush the database call it again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from django.db.models import Q
 
 QA_GROUP = "QA"
 PROVIDER_VIEW_PERMISSIONS = ("view_provider", "view_model")
+# QA reviews configuration versions (named, not imported: audit imports no app).
+ROUTING_REVIEW_PERMISSIONS = ("view_configversion", "review_configversion")
 
 
 def ensure_qa_group(apps: Apps) -> object:
@@ -25,6 +28,7 @@ def ensure_qa_group(apps: Apps) -> object:
         *permission_model.objects.filter(
             Q(content_type__app_label="audit", codename__startswith="view_")
             | Q(content_type__app_label="providers", codename__in=PROVIDER_VIEW_PERMISSIONS)
+            | Q(content_type__app_label="routing", codename__in=ROUTING_REVIEW_PERMISSIONS)
         )
     )
     return group
@@ -34,7 +38,7 @@ def _create_missing_permissions(apps: Apps) -> None:
     # Permissions are normally made after all migrations (post_migrate); a data
     # migration that grants them has to make them first.
     for app_config in apps.get_app_configs():
-        if app_config.label not in ("audit", "providers"):
+        if app_config.label not in ("audit", "providers", "routing"):
             continue
         # The migration's app stubs have no models module; create_permissions
         # skips such apps unless told otherwise.
@@ -44,3 +48,12 @@ def _create_missing_permissions(apps: Apps) -> None:
             create_permissions(app_config, apps=apps, verbosity=0)
         finally:
             app_config.models_module = loaded
+
+
+def reviewer_role(user: object) -> str:
+    """The role a reviewer holds now, stored with their sign-off: their groups,
+    else superuser or staff."""
+    groups = sorted(user.groups.values_list("name", flat=True))
+    if groups:
+        return ", ".join(groups)
+    return "superuser" if user.is_superuser else "staff"

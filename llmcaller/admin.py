@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from audit.history import ConfigHistoryAdmin
+from audit.models import ChangeSource
 from llmcaller.forms import ClientForm
 from llmcaller.models import Client, ClientToken
 from llmcaller.tokens import forget_token, issue_token, revoke_tokens
@@ -52,7 +53,9 @@ class ClientAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
     @admin.action(description="Issue a token (shown once)")
     def issue_tokens(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         for client in queryset:
-            issued = issue_token(client=client)
+            issued = issue_token(
+                client=client, actor=request.user.get_username(), source=ChangeSource.ADMIN
+            )
             message = f"New token for {client.tool_id} (copy it now, it is not shown again): "
             self.message_user(request, message + issued.raw, messages.WARNING)
 
@@ -72,5 +75,7 @@ class ClientTokenAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected tokens")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ClientToken]) -> None:
-        count = revoke_tokens(tokens=list(queryset))
+        count = revoke_tokens(
+            tokens=list(queryset), actor=request.user.get_username(), source=ChangeSource.ADMIN
+        )
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

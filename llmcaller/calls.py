@@ -27,6 +27,7 @@ from audit.types import CallOutcome, CallRecordData
 from llmcaller.api.outputs import routing_json
 from llmcaller.errors import BadRequest, Forbidden, RateLimited, Unauthenticated, error_shape
 from providers.types import Usage
+from routing.snapshot import acurrent_snapshot
 from routing.types import RoutedChat, RoutedEmbed, StreamCompleted
 
 logger = logging.getLogger("llmcaller.calls")
@@ -57,6 +58,9 @@ class CallLog:
     failure: BaseException | None = None
     completed_stream: bool = False
     finished: bool = False
+    # The version in force, for a call refused before routing named one.
+    config_hash: str = ""
+    config_version: int | None = None
 
     def admitted(self, client: Any) -> None:
         self.client, self.client_id = client.tool_id, client.id
@@ -100,6 +104,9 @@ class CallLog:
         if self.finished:
             return
         self.finished = True
+        if self.routing is None:
+            snapshot = await acurrent_snapshot()  # fresh: no query, no thread hop
+            self.config_hash, self.config_version = snapshot.config_hash, snapshot.config_version
         if logger.isEnabledFor(logging.INFO):  # no line to build when none is written
             logger.info(json.dumps(self.as_dict(), ensure_ascii=False, default=str))
         await record_call(self.record(status))
@@ -123,7 +130,8 @@ class CallLog:
             http_status=status, latency_ms=self._ms(time.perf_counter()),
             ttft_ms=self._ms(self.first_token) if self.first_token else None,
             input_tokens=self.usage.input_tokens, output_tokens=self.usage.output_tokens,
-            config_hash=routing.get("configHash", ""),
+            config_hash=routing.get("configHash", self.config_hash),
+            config_version=routing.get("configVersion", self.config_version),
             prompt_text=self._text(self.prompt) if self.keeps_content else None,
             response_text=self.output if self.keeps_content else None,
             content_retention_days=self.retention_days,

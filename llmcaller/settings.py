@@ -167,6 +167,15 @@ ROUTING_RETRY_BACKOFF_SECONDS = _positive(
     "ROUTING_RETRY_BACKOFF_SECONDS", env.float("ROUTING_RETRY_BACKOFF_SECONDS", default=0.1)
 )
 
+# --- Configuration versions --------------------------------------------------
+
+# "auto": every admin save and import publishes and activates at once. "required":
+# publishing makes a version pending review, active only once someone other than
+# its author approves it.
+LLMCALLER_CONFIG_REVIEW = env.str("LLMCALLER_CONFIG_REVIEW", default="auto")
+if LLMCALLER_CONFIG_REVIEW not in ("auto", "required"):
+    raise ImproperlyConfigured("LLMCALLER_CONFIG_REVIEW must be 'auto' or 'required'.")
+
 # --- Demo (make run) ---------------------------------------------------------
 
 LMSTUDIO_URL = env.str("LMSTUDIO_URL", default="http://127.0.0.1:1234")

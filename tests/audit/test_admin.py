@@ -34,11 +34,13 @@ def _csv(response) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body)))
 
 
-def test_the_qa_group_views_audit_and_providers_and_changes_nothing():
+def test_the_qa_group_views_audit_and_providers_reviews_versions_and_changes_nothing():
     codenames = set(Group.objects.get(name=QA_GROUP).permissions.values_list("codename", flat=True))
 
     assert {"view_callrecord", "view_dashboard", "view_configchange", "view_provider"} <= codenames
-    assert not {c for c in codenames if not c.startswith("view_")}
+    assert {"view_signoff", "view_configversion"} <= codenames
+    # Reviewing a configuration version is a sign-off, not a configuration change.
+    assert {c for c in codenames if not c.startswith("view_")} == {"review_configversion"}
 
 
 def test_qa_cannot_change_a_provider(qa_client):
