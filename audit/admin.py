@@ -59,7 +59,9 @@ class CallRecordAdmin(ReadOnlyAdmin):
         "started_at", "request_id", "client_name", "method", "provider", "model",
         "strategy", "outcome_badge", "error_class", "latency_ms", "total_tokens",
     ]  # fmt: skip
-    list_filter = ["client_name", "provider", "model", "outcome", "method", "started_at"]
+    list_filter = [
+        "client_name", "provider", "model", "outcome", "method", "config_version", "started_at",
+    ]  # fmt: skip
     search_fields = ["=request_id", "=trace_id"]  # exact: both are indexed
     date_hierarchy = "started_at"
     show_full_result_count = False  # a COUNT(*) over millions of rows per page view

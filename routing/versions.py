@@ -75,7 +75,9 @@ def has_unpublished_changes() -> bool:
     return newest is None or working_copy()[2] != newest.sha256
 
 
-def publish_working_copy(*, author: str, source: str, summary: str = "") -> ConfigVersion | None:
+def publish_working_copy(
+    *, author: str, source: str, summary: str = "", without_review: bool = False
+) -> ConfigVersion | None:
     """Publish the working copy as the next version, or None if it is the newest
     (or active) one already. Active at once unless review is required."""
     data, text, digest = working_copy()
@@ -91,7 +93,9 @@ def publish_working_copy(*, author: str, source: str, summary: str = "") -> Conf
             number=(newest.number + 1) if newest else 1, canonical=text, sha256=digest,
             author=author, source=source, created_at=timezone.now(),
             summary=(summary or "initial configuration")[:255], parent=parent,
-            status=VersionStatus.PENDING if review_required() else VersionStatus.PUBLISHED,
+            status=VersionStatus.PENDING
+            if review_required() and not without_review
+            else VersionStatus.PUBLISHED,
         )  # fmt: skip
         version.full_clean(validate_unique=False)
         version.save()
@@ -125,11 +129,7 @@ def routing_version() -> ConfigVersion | None:
     if version is not None or newest_version() is not None:
         return version
     try:
-        with transaction.atomic():
-            publish_working_copy(author="system", source=ChangeSource.SYSTEM)
-            version = active_version() or newest_version()
-            if version is not None and not version.is_active:
-                activate_version(version=version, actor="system", source=ChangeSource.SYSTEM)
+        publish_working_copy(author="system", source=ChangeSource.SYSTEM, without_review=True)
     except IntegrityError:
         pass  # another worker bootstrapped at the same moment
     return active_version()
@@ -162,6 +162,7 @@ def review_version(
 ) -> SignOff:
     """Record a reviewer's decision on a pending version; approval activates it."""
     name = reviewer.get_username()
+    version.refresh_from_db(fields=["status", "is_active"])
     if version.status != VersionStatus.PENDING:
         raise ReviewRefused(
             f"Version {version.number} is {version.get_status_display()}; "
@@ -190,6 +191,7 @@ def review_version(
 
 def reactivate_version(*, version: ConfigVersion, actor: str, source: str) -> None:
     """Make an earlier approved version active again; it needs no new review."""
+    version.refresh_from_db(fields=["status", "is_active"])
     if version.is_active:
         raise ReviewRefused(f"Version {version.number} is already active.")
     if version.status not in reusable_statuses():
