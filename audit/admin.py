@@ -31,6 +31,7 @@ from audit.models import (
     Dashboard,
     HourlyRollup,
     PruneCheckpoint,
+    SignOff,
 )
 from audit.selectors import last_verification
 from audit.types import CallOutcome
@@ -210,9 +211,20 @@ class PruneCheckpointAdmin(ReadOnlyAdmin):
 
 @admin.register(ConfigChange)
 class ConfigChangeAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor_name", "action", "object_repr", "request_id"]
-    list_filter = ["action"]
+    list_display = ["created_at", "actor_name", "source", "action", "object_repr", "request_id"]
+    list_filter = ["source", "action"]
     search_fields = ["object_repr", "actor_name", "=request_id"]
+
+
+@admin.register(SignOff)
+class SignOffAdmin(ReadOnlyAdmin):
+    """Sign-offs are final: shown, filtered, never added, changed or deleted here."""
+
+    list_display = [
+        "created_at", "subject_label", "decision", "reviewer_name", "reviewer_role",
+    ]  # fmt: skip
+    list_filter = ["subject_kind", "decision", "reviewer_role"]
+    search_fields = ["subject_label", "subject_id", "reviewer_name", "notes"]
 
 
 @admin.register(Dashboard)
