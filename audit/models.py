@@ -303,6 +303,7 @@ class SignOff(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        verbose_name = "sign-off"
         indexes = [models.Index(fields=["subject_kind", "subject_id"], name="signoff_subject")]
 
     def __str__(self) -> str:

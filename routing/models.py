@@ -274,6 +274,7 @@ class ConfigVersion(models.Model):
 
     class Meta:
         ordering = ["-number"]
+        verbose_name = "configuration version"
         permissions = [("review_configversion", "Can approve or reject configuration versions")]
         constraints = [
             models.UniqueConstraint(

@@ -46,12 +46,16 @@ def test_an_inline_fallback_step_edit_is_recorded_with_before_and_after(admin_cl
     other = ModelFactory(provider=step.model.provider, model_id="other")
     form = _chain_form(chain, {step.pk: 0}) | {"steps-0-model": str(other.pk)}
 
-    response = admin_client.post(reverse("admin:routing_fallbackchain_change", args=[chain.pk]), form)
+    response = admin_client.post(
+        reverse("admin:routing_fallbackchain_change", args=[chain.pk]), form
+    )
 
     assert response.status_code == 302
     change = ConfigChange.objects.get(object_repr__startswith="fallback step")
     assert (change.action, change.source, change.actor_name) == (
-        "change", "admin", admin_user.username
+        "change",
+        "admin",
+        admin_user.username,
     )
     assert (change.before["model"], change.after["model"]) == (step.model_id, other.pk)
 

@@ -25,7 +25,9 @@ def test_a_sign_off_names_its_subject_reviewer_role_and_evidence():
 
     stored = SignOff.objects.get()
     assert (stored.subject_kind, stored.subject_id, stored.decision) == (
-        "release", "2026.12", "approve"
+        "release",
+        "2026.12",
+        "approve",
     )
     assert (stored.reviewer_name, stored.reviewer_role) == ("quinn", "QA")
     assert stored.evidence == ["https://ci.example/run/7"]  # empty links dropped

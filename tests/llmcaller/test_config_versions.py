@@ -9,11 +9,13 @@ its route back. Every call record names the version that routed it.
 from __future__ import annotations
 
 import time
+from io import StringIO
 
 import httpx
 import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
+from django.core.management import call_command
 from django.test import Client as BrowserClient
 from django.urls import reverse
 
@@ -112,7 +114,9 @@ def test_reactivating_an_earlier_version_routes_by_it_at_once_and_records_name_i
     _edit_chain_to_beta(operator, routes)
     operator.post(reverse("admin:routing_configversion_publish"), {"summary": "beta first"})
     pending = ConfigVersion.objects.get(status=VersionStatus.PENDING)
-    qa.post(reverse("admin:routing_configversion_review", args=[pending.pk]), {"decision": "approve"})
+    qa.post(
+        reverse("admin:routing_configversion_review", args=[pending.pk]), {"decision": "approve"}
+    )
     assert _until_answered_by(api, "beta")[0] == "beta"
     # Version 1 was the bootstrap (never reviewed); approve a copy of alpha's route to go back to.
     ConfigVersion.objects.filter(number=1).update(status=VersionStatus.APPROVED)
@@ -125,3 +129,6 @@ def test_reactivating_an_earlier_version_routes_by_it_at_once_and_records_name_i
     last = CallRecord.objects.order_by("-seq").first()
     assert (last.config_version, last.config_hash) == (1, version_one.sha256)
     assert not CallRecord.objects.filter(config_version__isnull=True).exists()
+    out = StringIO()
+    call_command("verify_audit", stdout=out)  # exits non-zero on a broken chain
+    assert "intact" in out.getvalue().lower()

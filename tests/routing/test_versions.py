@@ -265,3 +265,20 @@ def test_every_capability_of_the_export_survives_a_version_round_trip():
     version = publish_working_copy(author="olivia", source="admin")
     assert json.loads(version.canonical) == export_config()
     assert Capability.CHAT in compile_snapshot().ranked
+
+
+def test_export_then_import_round_trips_byte_for_byte_and_publishes_nothing(tmp_path):
+    _chain()
+    compile_snapshot()
+    before = StringIO()
+    call_command("export_config", stdout=before)
+    path = tmp_path / "config.json"
+    path.write_text(before.getvalue())
+    versions = ConfigVersion.objects.count()
+
+    call_command("import_config", str(path), stdout=StringIO())
+    after = StringIO()
+    call_command("export_config", stdout=after)
+
+    assert after.getvalue() == before.getvalue() == ConfigVersion.objects.get().canonical
+    assert ConfigVersion.objects.count() == versions
