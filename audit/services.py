@@ -10,7 +10,8 @@ the last event is sent or the client is gone)::
 `AuditWriteFailed` if that batch failed: a completed response always has its
 record. Sync code (management commands, admin actions) uses `record_call_sync`.
 The ASGI lifespan awaits `flush_pending()` at shutdown so nothing queued is lost.
-`record_config_change` stores one configuration change with secrets masked.
+`record_config_change` stores one configuration change with secrets masked;
+`record_sign_off` stores a reviewer's decision on a subject (final once written).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from audit.models import ConfigChange, SignOff
 from audit.roles import QA_GROUP
 from providers.models import Capability, HealthStatus
+from routing.config_diff import diff_configs
 from routing.config_export import canonical_json, export_config
 from routing.models import ConfigVersion, ConfigVersionIsImmutable, FallbackStep, VersionStatus
 from routing.snapshot import compile_snapshot
@@ -22,7 +23,7 @@ from routing.versions import (
     reactivate_version,
     review_version,
 )
-from tests.factories import ModelFactory, ProviderFactory
+from tests.factories import ClientFactory, ModelFactory, ProviderFactory
 from tests.routing.factories import FallbackStepFactory
 
 pytestmark = pytest.mark.django_db
@@ -282,3 +283,20 @@ def test_export_then_import_round_trips_byte_for_byte_and_publishes_nothing(tmp_
 
     assert after.getvalue() == before.getvalue() == ConfigVersion.objects.get().canonical
     assert ConfigVersion.objects.count() == versions
+
+
+def test_a_client_limit_change_is_part_of_the_next_version_and_its_diff(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client = ClientFactory(tool_id="billing", daily_token_budget=1000)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.daily_token_budget = 5000
+        client.save()
+
+    active = ConfigVersion.objects.get(is_active=True)
+    assert active.summary == "client billing changed (daily_token_budget)"
+    change = diff_configs(json.loads(active.parent.canonical), json.loads(active.canonical))
+    assert [(f.field, f.before, f.after) for f in change[0].fields] == [
+        ("daily_token_budget", 1000, 5000)
+    ]
