@@ -114,3 +114,22 @@ def test_token_budgets_are_not_masked_as_secrets(admin_client):
     change = ConfigChange.objects.get(object_repr__startswith="client")
     assert (change.before["daily_token_budget"], change.after["daily_token_budget"]) == (1000, 5000)
     assert change.after["monthly_token_budget"] == 90000
+
+
+def test_a_token_expiry_changed_inline_on_its_client_is_recorded(admin_client):
+    client = ClientFactory(tool_id="billing")
+    token = issue_token(client=client).token
+    form = {"tool_id": "billing", "name": client.name, "allowed_methods": ["chat"],
+            "active": "on", "response_cache_seconds": "0", "tokens-TOTAL_FORMS": "1",
+            "tokens-INITIAL_FORMS": "1", "tokens-MIN_NUM_FORMS": "0",
+            "tokens-MAX_NUM_FORMS": "1000", "tokens-0-id": str(token.pk),
+            "tokens-0-client": str(client.pk), "tokens-0-expires_at_0": "2027-01-31",
+            "tokens-0-expires_at_1": "12:00:00"}  # fmt: skip
+
+    response = admin_client.post(reverse("admin:llmcaller_client_change", args=[client.pk]), form)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    change = ConfigChange.objects.get(object_repr__startswith="client token", action="change")
+    assert change.before["expires_at"] is None
+    assert change.after["expires_at"].startswith("2027-01-31")
+    assert token.token_hash not in str(change.before) + str(change.after)
