@@ -71,20 +71,26 @@ def working_copy() -> tuple[dict[str, Any], str, str]:
 
 
 def has_unpublished_changes() -> bool:
-    newest = newest_version()
-    return newest is None or working_copy()[2] != newest.sha256
+    """True when the working copy is neither the active version nor pending review."""
+    return not _already_published(working_copy()[2])
+
+
+def _already_published(digest: str) -> bool:
+    active = active_version()
+    pending = ConfigVersion.objects.filter(status=VersionStatus.PENDING, sha256=digest)
+    return (active is not None and active.sha256 == digest) or pending.exists()
 
 
 def publish_working_copy(
     *, author: str, source: str, summary: str = "", without_review: bool = False
 ) -> ConfigVersion | None:
-    """Publish the working copy as the next version, or None if it is the newest
-    (or active) one already. Active at once unless review is required."""
+    """Publish the working copy as the next version, or None if it is the active
+    one or pending review already. Active at once unless review is required."""
     data, text, digest = working_copy()
     with transaction.atomic():
         newest = ConfigVersion.objects.select_for_update().order_by("-number").first()
         active = active_version()
-        if digest in {v.sha256 for v in (newest, active) if v is not None}:
+        if _already_published(digest):
             return None
         parent = active or newest
         if not summary and parent is not None:
@@ -116,6 +122,8 @@ def publish_automatically() -> ConfigVersion | None:
         edits = edits.filter(created_at__gte=newest.created_at)
     last = edits.order_by("-created_at", "-id").first()
     author, source = (last.actor_name, last.source) if last else ("system", ChangeSource.SYSTEM)
+    if newest is not None and working_copy()[2] == newest.sha256:
+        return None  # nothing new since the last publish (a re-activation stays in force)
     try:
         return publish_working_copy(author=author, source=source or ChangeSource.SYSTEM)
     except IntegrityError:

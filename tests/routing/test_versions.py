@@ -300,3 +300,21 @@ def test_a_client_limit_change_is_part_of_the_next_version_and_its_diff(
     assert [(f.field, f.before, f.after) for f in change[0].fields] == [
         ("daily_token_budget", 1000, 5000)
     ]
+
+
+def test_without_review_a_reactivation_survives_writes_that_change_nothing(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        step = _chain()
+    first = ConfigVersion.objects.get(is_active=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        _switch_step(step, "small")
+    with django_capture_on_commit_callbacks(execute=True):
+        reactivate_version(version=first, actor="olivia", source="admin")
+    with django_capture_on_commit_callbacks(execute=True):
+        step.refresh_from_db()
+        step.save()  # as discovery re-saving unchanged rows does
+
+    assert ConfigVersion.objects.get(is_active=True) == first
+    assert _first_step(compile_snapshot()) == "big"
