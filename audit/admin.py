@@ -12,17 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from audit.dashboard import dashboard_context
 from audit.exports import csv_response
+from audit.history import ConfigHistoryAdmin
 from audit.models import (
     AuditVerification,
     CallContent,
@@ -31,8 +32,11 @@ from audit.models import (
     Dashboard,
     HourlyRollup,
     PruneCheckpoint,
+    Release,
     SignOff,
 )
+from audit.releases import gate_status, sign_release
+from audit.roles import reviewer_role
 from audit.selectors import last_verification
 from audit.types import CallOutcome
 
@@ -225,6 +229,52 @@ class SignOffAdmin(ReadOnlyAdmin):
     ]  # fmt: skip
     list_filter = ["subject_kind", "decision", "reviewer_role"]
     search_fields = ["subject_label", "subject_id", "reviewer_name", "notes"]
+
+
+@admin.register(Release)
+class ReleaseAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+    """Releases and their gates; reviewers sign off on a release's page."""
+
+    list_display = ["name", "target_date", "config_version", "gate"]
+    readonly_fields = ["gate", "created_at"]
+    search_fields = ["name", "notes"]
+    change_form_template = "admin/audit/release/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        sign = self.admin_site.admin_view(self.sign_view)
+        return [path("<int:pk>/sign/", sign, name="audit_release_sign"), *super().get_urls()]
+
+    @admin.display(description="gate")
+    def gate(self, release: Release) -> str:
+        if release.pk is None:
+            return "—"
+        status = gate_status(release)
+        if status.met:
+            return f"met for configuration version {release.config_version}"
+        return f"not met for version {release.config_version}: waiting for " + ", ".join(
+            status.missing
+        )
+
+    def sign_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        release = Release.objects.filter(pk=pk).first()
+        if request.method != "POST" or release is None or not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            sign_release_from_form(release, request)
+        except ValueError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:audit_release_change", args=[pk]))
+
+
+def sign_release_from_form(release: Release, request: HttpRequest) -> None:
+    role = reviewer_role(request.user)
+    if not set(role.split(", ")) & set(release.required_roles):
+        raise ValueError(f"Your role ({role}) is not one this release's gate asks for.")
+    links = [line.strip() for line in request.POST.get("evidence", "").splitlines()]
+    sign_release(
+        release=release, reviewer=request.user, decision=request.POST.get("decision", ""),
+        notes=request.POST.get("notes", ""), evidence=links,
+    )  # fmt: skip
 
 
 @admin.register(Dashboard)

@@ -326,3 +326,34 @@ class SignOff(models.Model):
             "reviewer_name": self.reviewer_name, "reviewer_role": self.reviewer_role,
             "created_at": self.created_at.isoformat(),
         }  # fmt: skip
+
+
+def default_release_roles() -> list[str]:
+    return ["QA", "assessor", "operations", "product"]
+
+
+class Release(models.Model):
+    """A release of the gateway's configuration: a name, a target date, notes, the
+    configuration version it ships (by number: audit links to no other app's
+    rows), and the roles whose approval of that same version its gate needs."""
+
+    name = models.CharField(max_length=64, unique=True)
+    target_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    config_version = models.PositiveIntegerField("configuration version")
+    required_roles = models.JSONField(
+        default=default_release_roles, help_text="Roles (group names) that must approve."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"release {self.name}"
+
+    @property
+    def subject_id(self) -> str:
+        """Sign-offs name the release and the version together, so approving a
+        later version never counts approvals of an earlier one."""
+        return f"{self.name}@{self.config_version}"

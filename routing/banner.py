@@ -1,8 +1,9 @@
 """The admin banner about configuration versions, on every admin page.
 
 It says when the working copy has changes no version holds yet (publish them),
-when versions wait for review, and when the active version is not the last
-approved one (after a re-activation, say). It is a context processor whose
+when versions wait for review, when the active version is not the last
+approved one (after a re-activation, say), and which release gates are not met
+yet and who still has to sign. It is a context processor whose
 value the base template calls only when it renders, so other pages pay nothing.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
+from audit.releases import pending_gates
 from routing.models import ConfigVersion, VersionStatus
 from routing.versions import active_version, has_unpublished_changes, reusable_statuses
 
@@ -51,4 +53,11 @@ def banner_notes() -> list[BannerNote]:
         url = reverse("admin:routing_configversion_change", args=[last.pk])
         notes.append(BannerNote(f"The active {active} is not the last approved one ({last}).",
                                 url, "Open the last approved"))  # fmt: skip
+    for gate in pending_gates():
+        url = reverse("admin:audit_release_change", args=[gate.release.pk])
+        text = f"{gate.release}: gate not met for configuration version "
+        text += f"{gate.release.config_version}; waiting for {', '.join(gate.missing)}."
+        if active is not None and gate.release.config_version != active.number:
+            text += f" The active version is {active.number}."
+        notes.append(BannerNote(text, url, "Open the release"))
     return notes
