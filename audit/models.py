@@ -91,7 +91,6 @@ class CallRecord(models.Model):
             models.Index(fields=["model", "started_at"], name="callrecord_model"),
             models.Index(fields=["outcome", "started_at"], name="callrecord_outcome"),
             models.Index(fields=["method", "started_at"], name="callrecord_method"),
-            models.Index(fields=["config_version", "started_at"], name="callrecord_version"),
         ]
 
     def __str__(self) -> str:

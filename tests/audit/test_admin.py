@@ -76,6 +76,17 @@ def test_the_list_filters_by_outcome_and_searches_by_request_id(qa_client):
     assert "ok-1" in searched and "bad-1" not in searched
 
 
+def test_the_list_filters_by_the_configuration_version_that_routed_a_call(qa_client):
+    CallRecordFactory(request_id="old-1", config_version=3)
+    CallRecordFactory(request_id="new-1", config_version=4)
+    url = reverse("admin:audit_callrecord_changelist")
+
+    page = qa_client.get(url, {"config_version": "4"}).content.decode()
+
+    assert "new-1" in page and "old-1" not in page
+    assert "version 3" in page  # offered as a choice, from the latest records
+
+
 def test_the_change_page_shows_the_route_and_attempts_readably(qa_client):
     record = CallRecordFactory(
         routing={"capability": "chat", "strategy": "fallback", "reason": "primary timed out"},
