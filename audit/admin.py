@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -24,6 +24,7 @@ from django.utils.html import format_html, format_html_join
 from audit.dashboard import dashboard_context
 from audit.exports import csv_response
 from audit.guards import GuardedActionsAdmin
+from audit.history import ConfigHistoryAdmin
 from audit.models import (
     AuditVerification,
     CallContent,
@@ -32,8 +33,12 @@ from audit.models import (
     Dashboard,
     HourlyRollup,
     PruneCheckpoint,
+    Release,
+    SignOff,
     TrailEntry,
 )
+from audit.releases import gate_status, sign_release
+from audit.roles import reviewer_role
 from audit.selectors import last_verification
 from audit.types import CallOutcome
 
@@ -41,6 +46,26 @@ from audit.types import CallOutcome
 _ROUTING_ORDER = ("capability", "task", "strategy", "candidates", "chosen", "reason")
 _ATTEMPT_ORDER = ("provider", "model", "outcome", "error_class", "status", "latency_ms", "reason")
 _OUTCOME_COLOURS = {CallOutcome.SUCCESS: "#1a7f37", CallOutcome.CLIENT_GONE: "#6e7781"}
+
+
+class ConfigVersionFilter(admin.SimpleListFilter):
+    """Filter by the configuration version that routed a call. The choices are the
+    versions of the latest records (a DISTINCT over every record would scan the
+    table, and an index on it costs every batch a page); `?config_version=N`
+    filters by any version."""
+
+    title = "configuration version"
+    parameter_name = "config_version"
+    RECENT = 5000
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        recent = CallRecord.objects.order_by("-started_at")[: self.RECENT]
+        numbers = {n for n in recent.values_list("config_version", flat=True) if n is not None}
+        return [(str(n), f"version {n}") for n in sorted(numbers, reverse=True)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[CallRecord]) -> QuerySet:
+        value = self.value()
+        return queryset.filter(config_version=int(value)) if value and value.isdigit() else queryset
 
 
 class ReadOnlyAdmin(GuardedActionsAdmin, admin.ModelAdmin):
@@ -61,7 +86,9 @@ class CallRecordAdmin(ReadOnlyAdmin):
         "started_at", "request_id", "client_name", "method", "provider", "model",
         "strategy", "outcome_badge", "error_class", "latency_ms", "total_tokens",
     ]  # fmt: skip
-    list_filter = ["client_name", "provider", "model", "outcome", "method", "started_at"]
+    list_filter = [
+        "client_name", "provider", "model", "outcome", "method", ConfigVersionFilter, "started_at",
+    ]  # fmt: skip
     search_fields = ["=request_id", "=trace_id"]  # exact: both are indexed
     date_hierarchy = "started_at"
     show_full_result_count = False  # a COUNT(*) over millions of rows per page view
@@ -217,9 +244,66 @@ class TrailEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(ConfigChange)
 class ConfigChangeAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor_name", "action", "object_repr", "request_id"]
-    list_filter = ["action"]
+    list_display = ["created_at", "actor_name", "source", "action", "object_repr", "request_id"]
+    list_filter = ["source", "action"]
     search_fields = ["object_repr", "actor_name", "=request_id"]
+
+
+@admin.register(SignOff)
+class SignOffAdmin(ReadOnlyAdmin):
+    """Sign-offs are final: shown, filtered, never added, changed or deleted here."""
+
+    list_display = [
+        "created_at", "subject_label", "decision", "reviewer_name", "reviewer_role",
+    ]  # fmt: skip
+    list_filter = ["subject_kind", "decision", "reviewer_role"]
+    search_fields = ["subject_label", "subject_id", "reviewer_name", "notes"]
+
+
+@admin.register(Release)
+class ReleaseAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
+    """Releases and their gates; reviewers sign off on a release's page."""
+
+    list_display = ["name", "target_date", "config_version", "gate"]
+    readonly_fields = ["gate", "created_at"]
+    search_fields = ["name", "notes"]
+    change_form_template = "admin/audit/release/change_form.html"
+
+    def get_urls(self) -> list[URLPattern]:
+        sign = self.admin_site.admin_view(self.sign_view)
+        return [path("<int:pk>/sign/", sign, name="audit_release_sign"), *super().get_urls()]
+
+    @admin.display(description="gate")
+    def gate(self, release: Release) -> str:
+        if release.pk is None:
+            return "—"
+        status = gate_status(release)
+        if status.met:
+            return f"met for configuration version {release.config_version}"
+        return f"not met for version {release.config_version}: waiting for " + ", ".join(
+            status.missing
+        )
+
+    def sign_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        release = Release.objects.filter(pk=pk).first()
+        if request.method != "POST" or release is None or not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            sign_release_from_form(release, request)
+        except ValueError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:audit_release_change", args=[pk]))
+
+
+def sign_release_from_form(release: Release, request: HttpRequest) -> None:
+    role = reviewer_role(request.user)
+    if not set(role.split(", ")) & set(release.required_roles):
+        raise ValueError(f"Your role ({role}) is not one this release's gate asks for.")
+    links = [line.strip() for line in request.POST.get("evidence", "").splitlines()]
+    sign_release(
+        release=release, reviewer=request.user, decision=request.POST.get("decision", ""),
+        notes=request.POST.get("notes", ""), evidence=links,
+    )  # fmt: skip
 
 
 @admin.register(Dashboard)

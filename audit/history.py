@@ -1,9 +1,10 @@
 """Configuration history from the admin: every save and delete of a record an
-operator edits (providers, models, routing records, clients) is written through
-`record_config_change`, with the row as it was and as it became.
+operator edits (providers, models, routing records, clients), and of every inline
+row saved with it (a chain's steps, a provider's models, a client's tokens), is
+written through `record_config_change`, with the row as it was and as it became.
 
 Admin classes take `ConfigHistoryAdmin` as their first base; the snapshot is the
-row's own fields (secret-looking values masked by `record_config_change`).
+row's own fields (secret values masked by `record_config_change`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.db.models import Model
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
 
+from audit.models import ChangeSource
 from audit.services import record_config_change
 
 
@@ -31,6 +33,22 @@ class ConfigHistoryAdmin:
     def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
         for obj in queryset:
             self.delete_model(request, obj)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        befores = {
+            id(f.instance): _snapshot(
+                type(f.instance)._default_manager.filter(pk=f.instance.pk).first()
+            )
+            for f in formset.initial_forms
+            if f.instance.pk is not None
+        }
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            _record(request, obj, "add", None, _snapshot(obj))
+        for obj, _fields in formset.changed_objects:
+            _record(request, obj, "change", befores.get(id(obj)), _snapshot(obj))
+        for obj in formset.deleted_objects:
+            _record(request, obj, "delete", befores.get(id(obj)), None)
 
 
 def _snapshot(obj: Model | None) -> dict[str, Any] | None:
@@ -56,4 +74,5 @@ def _record(request: HttpRequest, obj: Model, action: str, before: Any, after: A
         action=action,
         before=before,
         after=after,
+        source=ChangeSource.ADMIN,
     )

@@ -11,11 +11,14 @@ the last event is sent or the client is gone)::
 record. Sync code (management commands, admin actions) uses `record_call_sync`.
 The ASGI lifespan awaits `flush_pending()` at shutdown so nothing queued is lost.
 `record_config_change` stores one configuration change with secrets masked,
-and chains it into the governance trail (`audit.trail`).
+and chains it into the governance trail (`audit.trail`); `record_sign_off`
+stores a reviewer's decision on a subject (final once written).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -23,7 +26,7 @@ from django.utils import timezone
 
 from audit import trail
 from audit.batcher import AuditWriteFailed, close_loop_batcher, loop_batcher
-from audit.models import ConfigChange
+from audit.models import ConfigChange, SignOff, SignOffDecision
 from audit.types import CallRecordData
 from audit.writer import write_records
 
@@ -34,9 +37,15 @@ __all__ = [
     "record_call",
     "record_call_sync",
     "record_config_change",
+    "record_sign_off",
 ]
 
-SECRET_MARKERS = ("credential", "token", "secret", "password", "api_key", "apikey", "private_key")
+SECRET_MARKERS = (
+    "credential", "secret", "password", "api_key", "apikey", "private_key", "pepper",
+)  # fmt: skip
+# A token itself (`token`, `x-token`, `access_token`) or its hash is secret; a
+# name that merely mentions tokens (`daily_token_budget`) is not.
+_SECRET_TOKEN = re.compile(r"token(s|_hash)?$")
 # Names of where a secret is kept (an environment variable, a hash's display
 # prefix) are what reviewers need to see, and are not secrets themselves.
 NOT_SECRET_SUFFIXES = ("_env", "_prefix")
@@ -66,10 +75,12 @@ def record_config_change(
     action: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
+    source: str = "",
 ) -> ConfigChange:
     change = ConfigChange(
         created_at=timezone.now(),
         actor_name=actor,
+        source=source,
         request_id=request_id,
         object_repr=obj_repr[:255],
         action=action,
@@ -99,4 +110,28 @@ def _names_secret(key: object) -> bool:
     name = str(key).lower()
     if name.endswith(NOT_SECRET_SUFFIXES):
         return False
-    return any(marker in name for marker in SECRET_MARKERS)
+    return any(marker in name for marker in SECRET_MARKERS) or bool(_SECRET_TOKEN.search(name))
+
+
+def record_sign_off(
+    *,
+    subject_kind: str,
+    subject_id: str,
+    subject_label: str,
+    decision: str,
+    reviewer: str,
+    reviewer_role: str,
+    notes: str = "",
+    evidence: Sequence[str] = (),
+) -> SignOff:
+    """Store one reviewer's decision on a subject; the row is final once written."""
+    if decision not in SignOffDecision.values:
+        raise ValueError(f"Unknown sign-off decision {decision!r}.")
+    sign_off = SignOff(
+        subject_kind=subject_kind, subject_id=str(subject_id), subject_label=subject_label[:255],
+        decision=decision, notes=notes, evidence=[str(link) for link in evidence if link],
+        reviewer_name=reviewer, reviewer_role=reviewer_role[:150], created_at=timezone.now(),
+    )  # fmt: skip
+    sign_off.full_clean()
+    sign_off.save()
+    return sign_off

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from audit.guards import GuardedActionsAdmin
 from audit.history import ConfigHistoryAdmin
+from audit.models import ChangeSource
 from llmcaller.forms import ClientForm
 from llmcaller.models import Client, ClientApplication, ClientToken
 from llmcaller.oauth import create_application, forget_client_access_tokens
@@ -76,7 +77,9 @@ class ClientAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     @admin.action(description="Issue a token (shown once)", permissions=["issue_token"])
     def issue_tokens(self, request: HttpRequest, queryset: QuerySet[Client]) -> None:
         for client in queryset:
-            issued = issue_token(client=client)
+            issued = issue_token(
+                client=client, actor=request.user.get_username(), source=ChangeSource.ADMIN
+            )
             message = f"New token for {client.tool_id} (copy it now, it is not shown again): "
             self.message_user(request, message + issued.raw, messages.WARNING)
 
@@ -109,5 +112,7 @@ class ClientTokenAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin
 
     @admin.action(description="Revoke the selected tokens", permissions=["change"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ClientToken]) -> None:
-        count = revoke_tokens(tokens=list(queryset))
+        count = revoke_tokens(
+            tokens=list(queryset), actor=request.user.get_username(), source=ChangeSource.ADMIN
+        )
         self.message_user(request, f"Revoked {count} token(s).", messages.SUCCESS)

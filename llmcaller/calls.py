@@ -31,6 +31,7 @@ from llmcaller.errors import BadRequest, Forbidden, RateLimited, Unauthenticated
 from llmcaller.metrics import observe_call
 from providers.tracing import child_span, mark_failed, start_call_span, trace_id_of
 from providers.types import Usage
+from routing.snapshot import acurrent_snapshot
 from routing.types import RoutedChat, RoutedEmbed, StreamCompleted
 
 logger = logging.getLogger("llmcaller.calls")
@@ -76,6 +77,10 @@ class CallLog:
         self.trace_id = trace_id_of(self.span)
         return token
 
+    # The version in force, for a call refused before routing named one.
+    config_hash: str = ""
+    config_version: int | None = None
+
     def admitted(self, client: Any) -> None:
         self.client, self.client_id = client.tool_id, client.id
         self.keeps_content = client.keeps_content
@@ -118,6 +123,9 @@ class CallLog:
         if self.finished:
             return
         self.finished = True
+        if self.routing is None:
+            snapshot = await acurrent_snapshot()  # fresh: no query, no thread hop
+            self.config_hash, self.config_version = snapshot.config_hash, snapshot.config_version
         if logger.isEnabledFor(logging.INFO):  # no line to build when none is written
             logger.info(json.dumps(self.as_dict(), ensure_ascii=False, default=str))
         record = self.record(status)
@@ -172,7 +180,8 @@ class CallLog:
             ttft_ms=self._ms(self.first_token) if self.first_token else None,
             input_tokens=self.usage.input_tokens, output_tokens=self.usage.output_tokens,
             usage_estimated=self.usage.estimated,
-            config_hash=routing.get("configHash", ""),
+            config_hash=routing.get("configHash", self.config_hash),
+            config_version=routing.get("configVersion", self.config_version),
             prompt_text=self._text(self.prompt) if self.keeps_content else None,
             response_text=self.output if self.keeps_content else None,
             content_retention_days=self.retention_days,

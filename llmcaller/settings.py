@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "routing.banner.config_banner",
             ],
         },
     },
@@ -261,6 +262,15 @@ ROUTING_CALL_DEADLINE_SECONDS = _positive(
 ROUTING_RETRY_BACKOFF_SECONDS = _positive(
     "ROUTING_RETRY_BACKOFF_SECONDS", env.float("ROUTING_RETRY_BACKOFF_SECONDS", default=0.1)
 )
+
+# --- Configuration versions --------------------------------------------------
+
+# "auto": every admin save and import publishes and activates at once. "required":
+# publishing makes a version pending review, active only once someone other than
+# its author approves it.
+LLMCALLER_CONFIG_REVIEW = env.str("LLMCALLER_CONFIG_REVIEW", default="auto")
+if LLMCALLER_CONFIG_REVIEW not in ("auto", "required"):
+    raise ImproperlyConfigured("LLMCALLER_CONFIG_REVIEW must be 'auto' or 'required'.")
 
 # --- Demo (make run) ---------------------------------------------------------
 

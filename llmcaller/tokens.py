@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.utils import timezone
 
+from audit.models import ChangeSource
+from audit.services import record_config_change
 from llmcaller.models import Client, ClientToken
 
 TOKEN_PREFIX = "llmc_"
@@ -52,7 +54,13 @@ def fingerprint(raw: str) -> str:
     return hash_token(raw)[:12] if raw else "none"
 
 
-def issue_token(*, client: Client, expires_in_days: float | None = None) -> IssuedToken:
+def issue_token(
+    *,
+    client: Client,
+    expires_in_days: float | None = None,
+    actor: str = "system",
+    source: str = ChangeSource.SYSTEM,
+) -> IssuedToken:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = None
     if expires_in_days is not None:
@@ -65,17 +73,22 @@ def issue_token(*, client: Client, expires_in_days: float | None = None) -> Issu
     )
     token.full_clean()
     token.save()
+    _record(token, actor, source, "issue token", None)
     return IssuedToken(raw=raw, token=token)
 
 
-def revoke_tokens(*, tokens: list[ClientToken]) -> int:
+def revoke_tokens(
+    *, tokens: list[ClientToken], actor: str = "system", source: str = ChangeSource.SYSTEM
+) -> int:
     """Revoke the live ones among `tokens`; returns how many were revoked."""
     now = timezone.now()
     revoked = 0
     for token in tokens:
         if token.revoked_at is None:
+            before = _facts(token)
             token.revoked_at = now
             token.save(update_fields=["revoked_at"])
+            _record(token, actor, source, "revoke token", before)
             revoked += 1
         forget_token(token.token_hash)
     return revoked
@@ -98,3 +111,22 @@ def forget_access_tokens(checksums: list[str]) -> None:
         caches["tokens"].delete_many([OAUTH_CACHE_KEY.format(checksum) for checksum in checksums])
     except ConnectionError:
         logger.warning("Could not drop OAuth tokens' cached look-ups: the cache did not answer")
+
+
+def _facts(token: ClientToken) -> dict[str, str | None]:
+    """What the history keeps of a token: never its hash, only its prefix."""
+
+    def stamp(value: object) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "client": token.client.tool_id, "prefix": token.prefix,
+        "expires_at": stamp(token.expires_at), "revoked_at": stamp(token.revoked_at),
+    }  # fmt: skip
+
+
+def _record(token: ClientToken, actor: str, source: str, action: str, before: dict | None) -> None:
+    record_config_change(
+        actor=actor, request_id="", obj_repr=f"client token: {token}", action=action,
+        before=before, after=_facts(token), source=source,
+    )  # fmt: skip

@@ -4,7 +4,8 @@ Discovery adds models it finds, refreshes the facts of those it knows, and marks
 the ones that vanished as not seen. It never deletes a row and never overrides
 what an admin decided (enabled, and the kind and capabilities of a declared
 model: a discovered model whose kind or capabilities an operator changed, or
-settled with the one-off probe, becomes declared).
+settled with the one-off probe, becomes declared). A model it adds
+or retires leaves a configuration change, from "discovery".
 """
 
 from __future__ import annotations
@@ -13,8 +14,11 @@ from dataclasses import dataclass, fields
 
 from asgiref.sync import async_to_sync
 from django.db import transaction
+from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from audit.models import ChangeSource
+from audit.services import record_config_change
 from providers.http import upstream_client
 from providers.models import Model, ModelSource, Provider
 from providers.types import DiscoveredModel
@@ -67,12 +71,17 @@ def apply_discovery(*, provider: Provider, found: list[DiscoveredModel]) -> Disc
         if model.pk is not None and _tracked(model) != before:
             updated += 1
         model.full_clean()
+        created = model.pk is None
         model.save()
+        if created:
+            _record(model, "discover", None, _facts(model))
     found_ids = {item.model_id for item in found}
     unseen = [m for m in known.values() if m.model_id not in found_ids and m.seen and m.last_seen]
     for model in unseen:
+        before = _facts(model)
         model.seen, model.loaded = False, False
         model.save(update_fields=["seen", "loaded"])
+        _record(model, "retire", before, _facts(model))
     return DiscoverySummary(provider.key, len(found), added, updated, len(unseen))
 
 
@@ -89,3 +98,16 @@ def _apply_facts(model: Model, item: DiscoveredModel) -> None:
 def _tracked(model: Model) -> list:
     """What an update changes, for counting the models discovery updated."""
     return [getattr(model, name) for name in (*_FACTS, "loaded", "capabilities", "seen")]
+
+
+def _facts(model: Model) -> dict:
+    values = model_to_dict(model, exclude=["provider"])
+    return {k: v if isinstance(v, str | int | float | bool | list | None) else str(v)
+            for k, v in values.items()} | {"provider": model.provider.key}  # fmt: skip
+
+
+def _record(model: Model, action: str, before: dict | None, after: dict) -> None:
+    record_config_change(
+        actor="discovery", request_id="", obj_repr=f"model: {model}", action=action,
+        before=before, after=after, source=ChangeSource.DISCOVERY,
+    )  # fmt: skip

@@ -17,6 +17,7 @@ from audit.guards import GuardedActionsAdmin
 from audit.history import ConfigHistoryAdmin
 from routing.models import CapabilityScore, FallbackChain, FallbackStep, FaultRule, TaskPreference
 from routing.preview import RoutingPreviewView
+from routing.version_admin import ConfigVersionAdmin  # noqa: F401  (registers its pages)
 
 _SORTABLE = forms.Media(
     js=["routing/sortable_inline.js"], css={"all": ["routing/sortable_inline.css"]}

@@ -7,4 +7,6 @@ class RoutingConfig(AppConfig):
     name = "routing"
 
     def ready(self) -> None:
-        from routing import checks, generation  # noqa: F401  (registers checks and receivers)
+        from routing import checks, receivers  # noqa: F401  (registers checks)
+
+        receivers.connect()

@@ -32,7 +32,8 @@ MODEL_FIELDS = (
 )  # fmt: skip
 FAULT_FIELDS = ("name", "kind", "probability", "latency_ms", "break_after", "enabled", "notes")
 STEP_FLAGS = ("on_temporary", "on_rate_limit", "on_timeout", "on_auth")
-_SECRET_WORDS = ("token", "secret", "hash", "password", "pepper", "salt")
+# A client field holding a secret would end like these; "daily_token_budget" does not.
+_SECRET_SUFFIXES = ("token", "_hash", "secret", "password", "pepper", "salt")
 
 
 def export_config() -> dict[str, Any]:
@@ -154,7 +155,7 @@ def _clients(client_model: type[db.Model]) -> list[dict[str, Any]]:
         and not f.is_relation
         and not getattr(f, "auto_now", False)
         and not getattr(f, "auto_now_add", False)
-        and not any(word in f.name for word in _SECRET_WORDS)
+        and not f.name.endswith(_SECRET_SUFFIXES)
     ]
     rows = [{n: _plain(getattr(c, n)) for n in names} for c in client_model.objects.all()]
     return sorted(rows, key=canonical_json)

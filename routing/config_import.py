@@ -12,6 +12,11 @@ Entries may leave out fields (a new row takes the model's default, an existing
 one keeps its value); unknown fields are refused. Rows absent from the file are
 left alone, but a task's model list and a chain's steps are replaced as a whole.
 Clients are exported but not imported yet (their model lands with the API).
+
+Every row created or updated leaves a configuration change (source "import")
+with its export before and after, and a real import that changed anything
+publishes the result as a configuration version: active at once by default,
+pending review when review is required.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ from django.db import models as db
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
+from audit.models import ChangeSource
+from audit.services import record_config_change
 from providers.models import Model, Provider
 from routing import config_export as export
 from routing.models import CapabilityScore, FallbackChain, FallbackStep, FaultRule, TaskPreference
+from routing.versions import publish_working_copy
 
 Entry = dict[str, Any]
 KINDS = (
@@ -45,6 +53,8 @@ class KindReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    # (name, row, export before, export after) of every row written, for the history
+    writes: list[tuple[str, Any, Entry | None, Entry]] = field(default_factory=list)
 
     def line(self, kind: str) -> str:
         created = _counted(len(self.created), "created", self.created)
@@ -67,7 +77,9 @@ class ImportReport:
         return [head, *(r.line(kind) for kind, r in self.kinds.items()), *self.notes]
 
 
-def import_config(data: dict[str, Any], *, dry_run: bool = False) -> ImportReport:
+def import_config(
+    data: dict[str, Any], *, dry_run: bool = False, actor: str = "import_config command"
+) -> ImportReport:
     _check_shape(data)
     report = ImportReport(dry_run=dry_run)
     with transaction.atomic():
@@ -87,7 +99,21 @@ def import_config(data: dict[str, Any], *, dry_run: bool = False) -> ImportRepor
             report.notes.append(f"clients: {len(data['clients'])} left alone (not imported yet)")
         if dry_run:
             transaction.set_rollback(True)
+        elif report.changed:
+            _record_writes(report, actor)
+            version = publish_working_copy(author=actor, source=ChangeSource.IMPORT)
+            if version is not None:
+                report.notes.append(f"Published as {version} ({version.get_status_display()}).")
     return report
+
+
+def _record_writes(report: ImportReport, actor: str) -> None:
+    for kind in report.kinds.values():
+        for name, obj, before, after in kind.writes:
+            record_config_change(
+                actor=actor, request_id="", obj_repr=f"{_kind(obj)}: {name}", action="import",
+                before=before, after=after, source=ChangeSource.IMPORT,
+            )  # fmt: skip
 
 
 def _check_shape(data: Any) -> None:
@@ -137,10 +163,15 @@ def _apply_task(entry: Entry, report: KindReport) -> None:
     if [row.model_id for row in current] == [m.pk for m in wanted]:
         report.unchanged.append(task)
         return
-    (report.updated if current.exists() else report.created).append(task)
+    before = [export.model_ref(row.model) for row in current]
+    (report.updated if before else report.created).append(task)
     current.delete()
     for position, model in enumerate(wanted):
         _save(TaskPreference(task=task, position=position, model=model), task)
+    after = [export.model_ref(model) for model in wanted]
+    report.writes.append(
+        (task, TaskPreference(task=task), {"models": before} if before else None, {"models": after})
+    )
 
 
 def _apply_chain(entry: Entry, report: KindReport) -> None:
@@ -150,11 +181,10 @@ def _apply_chain(entry: Entry, report: KindReport) -> None:
     fields = {
         k: entry[k] for k in ("name", "capability", "is_default", "description") if k in entry
     }
-    if chain.pk:
-        before = export.export_chain(chain)
-        if before == before | entry:
-            report.unchanged.append(name)
-            return
+    before = export.export_chain(chain) if chain.pk else None
+    if before is not None and before == before | entry:
+        report.unchanged.append(name)
+        return
     (report.updated if chain.pk else report.created).append(name)
     _assign_and_save(chain, fields, name)
     chain.steps.all().delete()
@@ -163,6 +193,7 @@ def _apply_chain(entry: Entry, report: KindReport) -> None:
         flags = {flag: step[flag] for flag in export.STEP_FLAGS if flag in step}
         model = _model(step, f"{name} step {position}")
         _save(FallbackStep(chain=chain, position=position, model=model, **flags), name)
+    report.writes.append((name, chain, before, export.export_chain(chain)))
 
 
 def _apply_fault(entry: Entry, report: KindReport) -> None:
@@ -186,13 +217,13 @@ def _upsert(
     serialize: Callable[[Any], Entry],
     fields: dict[str, Any],
 ) -> None:
-    if obj.pk is not None:
-        before = serialize(obj)
-        if before == before | _normalised(entry):
-            report.unchanged.append(name)
-            return
+    before = serialize(obj) if obj.pk is not None else None
+    if before is not None and before == before | _normalised(entry):
+        report.unchanged.append(name)
+        return
     (report.updated if obj.pk is not None else report.created).append(name)
     _assign_and_save(obj, fields, name)
+    report.writes.append((name, obj, before, serialize(obj)))
 
 
 def _assign_and_save(obj: db.Model, fields: dict[str, Any], name: str) -> None:

@@ -221,3 +221,86 @@ class ConfigGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"generation {self.number}"
+
+
+class VersionStatus(models.TextChoices):
+    PUBLISHED = "published", "published (no review required)"
+    PENDING = "pending", "pending review"
+    APPROVED = "approved", "approved"
+    CHANGES_REQUESTED = "changes_requested", "changes requested"
+    REJECTED = "rejected", "rejected"
+
+
+class ConfigVersionIsImmutable(Exception):
+    """A published version's content was about to change, or the version deleted."""
+
+
+# What may change on a version after it is published: its review state and
+# whether it is the active one. Everything else is the immutable record.
+MUTABLE_VERSION_FIELDS = frozenset({"status", "is_active", "activated_at"})
+
+
+class ConfigVersionQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        if not set(kwargs) <= MUTABLE_VERSION_FIELDS:
+            raise ConfigVersionIsImmutable("A configuration version's content never changes.")
+        return super().update(**kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ConfigVersionIsImmutable("Configuration versions are never deleted.")
+
+
+class ConfigVersion(models.Model):
+    """One published configuration: the canonical export exactly as `export_config`
+    writes it, its sha256, who published it, when and why. Routing on every
+    worker reads the one active version; runtime facts (health, loaded state)
+    are overlaid from the live tables."""
+
+    number = models.PositiveIntegerField(unique=True)
+    canonical = models.TextField("canonical export")
+    sha256 = models.CharField(max_length=64)
+    author = models.CharField(max_length=150)
+    source = models.CharField(max_length=16, blank=True)
+    created_at = models.DateTimeField()
+    summary = models.CharField(max_length=255, blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    status = models.CharField(max_length=20, choices=VersionStatus.choices)
+    is_active = models.BooleanField("active", default=False)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ConfigVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = "configuration version"
+        permissions = [("review_configversion", "Can approve or reject configuration versions")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="one_active_config_version",
+                violation_error_message="Another configuration version is already active.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.number} ({self.sha256[:12]})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        fields = kwargs.get("update_fields")
+        if not self._state.adding and (fields is None or not set(fields) <= MUTABLE_VERSION_FIELDS):
+            raise ConfigVersionIsImmutable("A configuration version's content never changes.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ConfigVersionIsImmutable("Configuration versions are never deleted.")
+
+    def canonical_payload(self) -> dict[str, object]:
+        """The fields a tamper-evident trail would hash for this version."""
+        return {
+            "number": self.number, "sha256": self.sha256, "author": self.author,
+            "source": self.source, "created_at": self.created_at.isoformat(),
+            "summary": self.summary, "parent": self.parent.number if self.parent else None,
+        }  # fmt: skip

@@ -77,6 +77,7 @@ def plan_call(
         considered=tuple(judge.considered),
         task=task, task_source=task_source, task_reasons=task_reasons,
         chain=chain, estimated_tokens=tokens, config_hash=snapshot.config_hash,
+        config_version=snapshot.config_version,
     )  # fmt: skip
 
 

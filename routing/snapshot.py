@@ -1,24 +1,28 @@
 """The compiled, immutable routing configuration each worker plans from.
 
-`compile_snapshot()` reads every provider, model, routing record and fault rule
-once and freezes them into `Snapshot` records indexed for the planner, with the
-`config_hash` of the canonical export (`routing.config_export`): the hash names
-the configuration, so call records can store it.
+`compile_snapshot()` reads the active configuration version (`routing.versions`)
+and compiles its canonical JSON, never the live tables the admin edits, into
+`Snapshot` records indexed for the planner, named by the version's number and
+hash so call records can store both. Runtime facts (provider health, a model's
+loaded state and loaded context length, whether discovery still sees it) are not
+configuration: they are read from the live rows and overlaid.
 
-How a worker learns of a change, with no configuration query per request: every
-write to a watched row bumps one counter row, `ConfigGeneration`, on commit
-(`routing.generation`). `SnapshotStore.get()` hands out the snapshot it holds and
-reads the counter at most once per ROUTING_SNAPSHOT_CHECK_SECONDS; only when the
-counter moved does it recompile and swap the reference (a plain assignment, so a
-concurrent reader sees the old or the new snapshot, never a mixture). We chose a
-database row over a cache key because the embedded default runs the local-memory
-cache, which workers do not share; one tiny query a second per process costs
-nothing, and it stays right with Redis too. The store is the one process-wide
-object routing keeps, beside the shared upstream client.
+How a worker learns of a change, with no configuration query per request: an
+activation, and every write of a runtime fact, bumps one counter row,
+`ConfigGeneration`, on commit (`routing.generation`). `SnapshotStore.get()`
+hands out the snapshot it holds and reads the counter at most once per
+ROUTING_SNAPSHOT_CHECK_SECONDS; only when the counter moved does it recompile
+and swap the reference (a plain assignment, so a concurrent reader sees the old
+or the new snapshot, never a mixture). We chose a database row over a cache key
+because the embedded default runs the local-memory cache, which workers do not
+share; one tiny query a second per process costs nothing, and it stays right
+with Redis too. The store is the one process-wide object routing keeps, beside
+the shared upstream client.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from functools import partial
@@ -32,17 +36,28 @@ from django.utils.dateparse import parse_datetime
 from providers.adapters import ADAPTERS, adapter_class
 from providers.models import Model, Provider
 from providers.secrets import CredentialSource
-from routing.config_export import config_hash, export_config
+from routing.config_export import FORMAT, config_hash
 from routing.generation import read_generation
 from routing.types import ChainSpec, ChainStepSpec, FaultSpec, ModelSpec, ProviderSpec, Snapshot
+from routing.versions import routing_version
 
 Runtime = dict[str, Any]
 
 
+EMPTY = {
+    "format": FORMAT, "providers": [], "models": [], "capability_scores": [],
+    "task_preferences": [], "fallback_chains": [], "fault_rules": [],
+}  # fmt: skip
+
+
 def compile_snapshot() -> Snapshot:
-    """Read the configuration and the providers' observed state; freeze both."""
+    """Read the active version and the providers' observed state; freeze both."""
     generation = read_generation()
-    return build_snapshot(export_config(), load_runtime(), generation=generation)
+    version = routing_version()
+    if version is None:  # review required and nothing approved yet: route nowhere
+        return build_snapshot(EMPTY, load_runtime(), generation=generation)
+    config = json.loads(version.canonical)
+    return build_snapshot(config, load_runtime(), generation=generation, version=version.number)
 
 
 def load_runtime() -> Runtime:
@@ -59,13 +74,16 @@ def load_runtime() -> Runtime:
     return {"health": health, "models": models, "credentials": credentials}
 
 
-def build_snapshot(config: dict[str, Any], runtime: Runtime, *, generation: int = 0) -> Snapshot:
-    """Compile an export (live, or later a published version) plus runtime facts."""
+def build_snapshot(
+    config: dict[str, Any], runtime: Runtime, *, generation: int = 0, version: int | None = None
+) -> Snapshot:
+    """Compile an export (a version's canonical JSON) plus runtime facts."""
     providers = {row["key"]: _provider(row, runtime) for row in config["providers"]}
     models = _models(config, runtime)
     chains = {row["name"]: _chain(row) for row in config["fallback_chains"]}
     return Snapshot(
         config_hash=config_hash(config),
+        config_version=version,
         generation=generation,
         providers=MappingProxyType(providers),
         models=MappingProxyType(models),

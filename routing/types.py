@@ -128,7 +128,7 @@ class FaultSpec:
 
 @dataclass(frozen=True, eq=False)
 class Snapshot:
-    """The whole routing configuration of one generation, compiled for lookups."""
+    """The active configuration version plus runtime facts, compiled for lookups."""
 
     config_hash: str
     generation: int
@@ -139,6 +139,7 @@ class Snapshot:
     chains: Mapping[str, ChainSpec]
     default_chains: Mapping[str, str]  # capability -> chain name
     faults: tuple[FaultSpec, ...] = ()
+    config_version: int | None = None  # the number of the version compiled
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,7 @@ class RoutePlan:
     chain: str | None = None
     estimated_tokens: int = 0
     config_hash: str = ""
+    config_version: int | None = None
 
     @property
     def primary(self) -> RouteStep | None:

@@ -12,7 +12,7 @@ def adopt_governed_rows(apps, schema_editor):
 
 
 def create_roles(apps, schema_editor):
-    ensure_roles(apps)
+    ensure_roles(apps, strict=False)
 
 
 def remove_roles(apps, schema_editor):

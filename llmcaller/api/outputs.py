@@ -86,6 +86,9 @@ class RoutingOutput(OutputSerializer):
     fallbackReason = serializers.CharField(source="fallback_reason", allow_null=True)
     cacheHit = serializers.BooleanField(source="cache_hit")
     configHash = serializers.CharField(source="plan.config_hash")
+    configVersion = serializers.IntegerField(
+        source="plan.config_version", allow_null=True, help_text="The configuration version."
+    )
 
 
 def routing_json(routing: RoutingInfo) -> dict[str, Any]:
@@ -111,7 +114,7 @@ def routing_json(routing: RoutingInfo) -> dict[str, Any]:
             for a in routing.attempts
         ],
         "fallbackReason": routing.fallback_reason, "cacheHit": routing.cache_hit,
-        "configHash": plan.config_hash,
+        "configHash": plan.config_hash, "configVersion": plan.config_version,
     }  # fmt: skip
 
 

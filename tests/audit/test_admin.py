@@ -34,11 +34,16 @@ def _csv(response) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(body)))
 
 
-def test_the_qa_group_views_audit_and_providers_and_only_signs_off():
+def test_the_qa_group_views_audit_and_providers_reviews_versions_and_only_signs_off():
     codenames = set(Group.objects.get(name=QA_GROUP).permissions.values_list("codename", flat=True))
 
     assert {"view_callrecord", "view_dashboard", "view_configchange", "view_provider"} <= codenames
-    assert {c for c in codenames if not c.startswith("view_")} == {"sign_off"}
+    assert {"view_signoff", "view_configversion"} <= codenames
+    # Reviewing a configuration version is a sign-off, not a configuration change.
+    assert {c for c in codenames if not c.startswith("view_")} == {
+        "sign_off",
+        "review_configversion",
+    }
 
 
 def test_qa_cannot_change_a_provider(qa_client):
@@ -72,6 +77,17 @@ def test_the_list_filters_by_outcome_and_searches_by_request_id(qa_client):
 
     assert "bad-1" in filtered and "ok-1" not in filtered
     assert "ok-1" in searched and "bad-1" not in searched
+
+
+def test_the_list_filters_by_the_configuration_version_that_routed_a_call(qa_client):
+    CallRecordFactory(request_id="old-1", config_version=3)
+    CallRecordFactory(request_id="new-1", config_version=4)
+    url = reverse("admin:audit_callrecord_changelist")
+
+    page = qa_client.get(url, {"config_version": "4"}).content.decode()
+
+    assert "new-1" in page and "old-1" not in page
+    assert "version 3" in page  # offered as a choice, from the latest records
 
 
 def test_the_change_page_shows_the_route_and_attempts_readably(qa_client):

@@ -54,9 +54,12 @@ class _FixedClock:
         return 1_800_000_030.0  # half a minute into a rate window, however long the flood
 
 
-def test_random_bad_tokens_neither_reset_a_rate_limit_nor_close_a_circuit(monkeypatch, caplog):
-    # The flood takes a while: time stands still, so no window or TTL ends during it.
-    for module in ("llmcaller.limits", "django.core.cache.backends.base",
+def test_random_bad_tokens_neither_reset_a_rate_limit_nor_close_a_circuit(
+    monkeypatch, caplog, clock
+):
+    # The flood takes a while: time stands still (the `clock` fixture holds the
+    # gateway's), so no window or TTL ends during it.
+    for module in ("django.core.cache.backends.base",
                    "django.core.cache.backends.locmem"):  # fmt: skip
         monkeypatch.setattr(f"{module}.time", _FixedClock())
     caplog.set_level(logging.ERROR, logger="llmcaller.auth")  # 10,000 refusals, unprinted

@@ -89,7 +89,7 @@ class _Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> _Clock:
+def slot_clock(monkeypatch) -> _Clock:
     """Time for the slot and for a local-memory store (Redis keeps its own time)."""
     clock = _Clock()
     clock.store = LocMemCache("stream-slots-test", {})
@@ -98,7 +98,8 @@ def clock(monkeypatch) -> _Clock:
     return clock
 
 
-def test_a_stream_held_open_past_the_slot_ttl_still_counts(clock, settings):
+def test_a_stream_held_open_past_the_slot_ttl_still_counts(slot_clock, settings):
+    clock = slot_clock
     settings.LLMCALLER_STREAM_SLOT_TTL = 900
     client = CallerClient(id=905, tool_id="long", methods=frozenset(), max_concurrent_streams=1)
     slot = acquire_stream_slot(client, clock=clock, store=clock.store)
@@ -113,7 +114,8 @@ def test_a_stream_held_open_past_the_slot_ttl_still_counts(clock, settings):
     acquire_stream_slot(client, clock=clock, store=clock.store)
 
 
-def test_the_slot_of_a_stream_that_never_ended_frees_itself_after_the_ttl(clock, settings):
+def test_the_slot_of_a_stream_that_never_ended_frees_itself_after_the_ttl(slot_clock, settings):
+    clock = slot_clock
     settings.LLMCALLER_STREAM_SLOT_TTL = 900
     client = CallerClient(id=906, tool_id="lost", methods=frozenset(), max_concurrent_streams=1)
     # Its worker died: the slot is never renewed nor released.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.models import ChangeSource
 from llmcaller.models import ApiMethod, Client
 from llmcaller.tokens import issue_token
 
@@ -40,7 +41,10 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(f"The client is not valid: {exc}") from None
         record.save()
-        issued = issue_token(client=record, expires_in_days=options["expires_in"])
+        issued = issue_token(
+            client=record, expires_in_days=options["expires_in"], actor="issue_token command",
+            source=ChangeSource.COMMAND,
+        )  # fmt: skip
         self.stderr.write(f"Issued token {issued.token.prefix}… for {record.tool_id}.")
         self.stdout.write(issued.raw)
 

@@ -12,7 +12,6 @@ import pytest
 from audit.models import CallContent, CallRecord
 from audit.types import CallOutcome
 from llmcaller.models import Client
-from providers.models import Provider
 from tests.llmcaller.helpers import (
     CHAT_MODEL,
     SlowStreamUpstream,
@@ -114,7 +113,8 @@ def test_a_call_over_the_rate_limit_is_one_record_each(api, provider):
 def test_a_client_gone_mid_stream_is_recorded_as_such(api, provider):
     slow = SlowStreamUpstream(interval=0.05)
     with running_asgi(slow) as url:
-        Provider.objects.filter(pk=provider.pk).update(base_url=url)
+        provider.base_url = url
+        provider.save()  # publishes a new active version
         with api.stream("POST", "/mcp/chatStream", json=chat_body()) as response:
             next(response.iter_bytes())
         assert slow.closed.wait(timeout=5)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from providers.models import Provider
 from tests.factories import ProviderFactory
 from tests.llmcaller.helpers import CHAT_MODEL, EMBED_MODEL, chat_body
 
@@ -89,7 +88,8 @@ def test_a_malformed_upstream_answer_is_temporary(api, provider, upstream):
 
 
 def test_an_unreachable_provider_is_temporary(api, provider, down_url):
-    Provider.objects.filter(pk=provider.pk).update(base_url=down_url)
+    provider.base_url = down_url
+    provider.save()  # publishes a new active version
 
     response = api.post("/mcp/chat", json=chat_body())
 

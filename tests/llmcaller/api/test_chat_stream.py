@@ -8,7 +8,6 @@ import time
 import httpx
 
 from llmcaller.models import Client
-from providers.models import Provider
 from tests.llmcaller.helpers import CHAT_MODEL, SlowStreamUpstream, chat_body, running_asgi
 
 
@@ -115,7 +114,8 @@ def test_a_stream_failing_before_its_first_delta_is_retried(api, provider, upstr
 def test_a_client_that_hangs_up_stops_the_upstream_stream(api, provider):
     slow = SlowStreamUpstream(interval=0.05)
     with running_asgi(slow) as url:
-        Provider.objects.filter(pk=provider.pk).update(base_url=url)
+        provider.base_url = url
+        provider.save()  # publishes a new active version
         with api.stream("POST", "/mcp/chatStream", json=chat_body()) as response:
             first = next(response.iter_bytes())
             assert first.startswith(b'data: {"type":"delta"')
@@ -137,7 +137,8 @@ def test_a_client_over_its_concurrent_streams_is_rate_limited(gateway, token, pr
         running_asgi(slow) as url,
         httpx.Client(base_url=gateway, headers=headers, timeout=10) as api,
     ):
-        Provider.objects.filter(pk=provider.pk).update(base_url=url)
+        provider.base_url = url
+        provider.save()  # publishes a new active version
         with api.stream("POST", "/mcp/chatStream", json=chat_body()) as open_stream:
             chunks = open_stream.iter_bytes()  # held: a dropped iterator closes the stream
             next(chunks)

@@ -1,0 +1,59 @@
+"""Release gates: who has approved the configuration version a release ships.
+
+A reviewer signs off a release through `sign_release`, which records a sign-off
+on the subject "this release at this configuration version". The gate is met
+when, for every required role, the latest decision of a reviewer holding that
+role (at the time of signing) is an approval. Pointing the release at another
+version starts from nothing, since the subject changes with the version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from audit.models import Release, SignOff, SignOffDecision
+from audit.roles import reviewer_role
+from audit.services import record_sign_off
+
+SUBJECT_KIND = "release"
+
+
+@dataclass(frozen=True)
+class GateStatus:
+    release: Release
+    approved: tuple[str, ...]  # required roles whose latest decision is an approval
+    missing: tuple[str, ...]  # required roles still to approve
+
+    @property
+    def met(self) -> bool:
+        return not self.missing
+
+
+def sign_release(
+    *, release: Release, reviewer: object, decision: str, notes: str = "",
+    evidence: Sequence[str] = (),
+) -> SignOff:  # fmt: skip
+    return record_sign_off(
+        subject_kind=SUBJECT_KIND, subject_id=release.subject_id,
+        subject_label=f"{release} (configuration version {release.config_version})",
+        decision=decision, reviewer=reviewer.get_username(),
+        reviewer_role=reviewer_role(reviewer), notes=notes, evidence=evidence,
+    )  # fmt: skip
+
+
+def gate_status(release: Release) -> GateStatus:
+    rows = SignOff.objects.filter(subject_kind=SUBJECT_KIND, subject_id=release.subject_id)
+    latest: dict[str, str] = {}
+    for sign_off in rows.order_by("created_at", "id"):
+        for role in sign_off.reviewer_role.split(", "):
+            latest[role] = sign_off.decision
+    required = tuple(release.required_roles)
+    approved = tuple(r for r in required if latest.get(r) == SignOffDecision.APPROVE)
+    return GateStatus(release, approved, tuple(r for r in required if r not in approved))
+
+
+def pending_gates(limit: int = 5) -> list[GateStatus]:
+    """Releases whose gate is not met yet, newest first."""
+    statuses = (gate_status(release) for release in Release.objects.all()[: limit * 4])
+    return [status for status in statuses if not status.met][:limit]
