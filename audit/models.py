@@ -24,6 +24,7 @@ __all__ = [
     "Dashboard",
     "HourlyRollup",
     "PruneCheckpoint",
+    "RefusalCount",
     "RollupState",
 ]
 
@@ -241,3 +242,33 @@ class ConfigChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_repr} by {self.actor_name}"
+
+
+class RefusalCount(models.Model):
+    """Requests refused before authentication (a bad token, a refused address, an
+    address over its limit) in one minute from one source, counted rather than
+    chained one row each: a host without a token cannot fill the trail."""
+
+    minute = models.DateTimeField()
+    source_address = models.CharField("source address", max_length=64)
+    reason = models.CharField(max_length=32)
+    token_prefix = models.CharField(
+        "token prefix", max_length=16, blank=True, help_text="The first characters only."
+    )
+    method = models.CharField(max_length=16, blank=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-minute", "source_address"]
+        verbose_name = "refusal before authentication"
+        verbose_name_plural = "refusals before authentication"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["minute", "source_address", "reason", "token_prefix", "method"],
+                name="refusalcount_unique_minute",
+            )
+        ]
+        indexes = [models.Index(fields=["source_address", "minute"], name="refusal_source")]
+
+    def __str__(self) -> str:
+        return f"{self.count} × {self.reason} from {self.source_address} at {self.minute:%H:%M}"

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from audit.selectors import abudget_status
 from llmcaller.auth import CallerClient
-from llmcaller.errors import RateLimited
+from llmcaller.errors import BudgetSpent, RateLimited
 
 WINDOW = 60
 RATE_KEY = "llmcaller:rate:{}:{}"
@@ -86,4 +86,4 @@ async def check_budget(client: CallerClient) -> None:
         return
     wait = (resets_at - timezone.now()).total_seconds() if resets_at else None
     when = f" It resets at {resets_at:%Y-%m-%d %H:%M} UTC." if resets_at else ""
-    raise RateLimited(f"The client's token budget is spent.{when}", retry_after=wait)
+    raise BudgetSpent(f"The client's token budget is spent.{when}", retry_after=wait)

@@ -200,6 +200,11 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"AUDIT_MODEL_PRICES must be model=price pairs: {exc}") from exc
 AUDIT_SAVING_REFERENCE_MODEL = env.str("AUDIT_SAVING_REFERENCE_MODEL", default="")
+# Refusals before authentication are counted in memory and written as per-minute
+# counts at most this often per process (0: at every refusal).
+AUDIT_REFUSAL_FLUSH_SECONDS = env.float("AUDIT_REFUSAL_FLUSH_SECONDS", default=1.0)
+if AUDIT_REFUSAL_FLUSH_SECONDS < 0:
+    raise ImproperlyConfigured("AUDIT_REFUSAL_FLUSH_SECONDS must not be negative.")
 
 # --- Logging ----------------------------------------------------------------
 
@@ -297,6 +302,13 @@ LLMCALLER_ALLOWED_NETWORKS = _networks(
 LLMCALLER_TRUSTED_PROXIES = _networks(
     "LLMCALLER_TRUSTED_PROXIES", env.list("LLMCALLER_TRUSTED_PROXIES", default=[])
 )
+# Requests one source address may make a minute, counted before its token is
+# looked up, so a host without a token cannot drive work at line rate (0: no limit).
+LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE = env.int(
+    "LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE", default=600
+)
+if LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE < 0:
+    raise ImproperlyConfigured("LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE must not be negative.")
 
 # --- Calls and streams ----------------------------------------------------------------
 

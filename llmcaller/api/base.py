@@ -32,6 +32,7 @@ from routing.types import CachePolicy
 
 # The status recorded for a call whose client left before its answer (nginx's 499).
 CLIENT_CLOSED_REQUEST = 499
+_UNPARSED = object()
 
 
 class StrictCharField(serializers.CharField):
@@ -72,15 +73,23 @@ class EnvelopeInput(StrictSerializer):
     timestamp = serializers.DateTimeField(required=False)
 
 
+def json_body(request: HttpRequest) -> Any:
+    """The request's JSON body, parsed once however often it is asked for."""
+    parsed = getattr(request, "_llmcaller_json", _UNPARSED)
+    if parsed is _UNPARSED:
+        try:
+            parsed = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("The request body is not valid JSON.") from None
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise BadRequest(f"The request body is larger than {limit} bytes.") from None
+        request._llmcaller_json = parsed
+    return parsed
+
+
 def validate(serializer_class: type[StrictSerializer], request: HttpRequest) -> dict[str, Any]:
-    try:
-        data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The request body is not valid JSON.") from None
-    except RequestDataTooBig:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raise BadRequest(f"The request body is larger than {limit} bytes.") from None
-    serializer = serializer_class(data=data)
+    serializer = serializer_class(data=json_body(request))
     if not serializer.is_valid():
         raise BadRequest(_first_error(serializer.errors))
     return serializer.validated_data
@@ -122,6 +131,7 @@ class ApiView(View):
 
     async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.call = CallLog(self.api_method)
+        self.call.came_from(request)
         try:
             response = await super().dispatch(request, *args, **kwargs)
         except asyncio.CancelledError:
@@ -132,6 +142,8 @@ class ApiView(View):
             raise
         except Exception as exc:  # every failure answers in the v1 error shape
             self.call.fail(exc)
+            if not self.call.refused_before_auth:
+                self._identify(request)
             response = error_response(exc, self.call.trace_id)
         if response.streaming:
             return response  # a stream finishes its call when it ends
@@ -158,3 +170,12 @@ class ApiView(View):
         self.call.caller_tool = data["callerTool"]
         self.call.prompt = data.get("messages") or data.get("inputs")
         return client, data
+
+    def _identify(self, request: HttpRequest) -> None:
+        """Keep requestId and callerTool for the record, however the call ends."""
+        try:
+            body = json_body(request)
+        except BadRequest:
+            return  # validation answers it; the record has no ids to keep
+        if isinstance(body, Mapping):
+            self.call.identified(body.get("requestId"), body.get("callerTool"))
