@@ -20,6 +20,7 @@ from llmcaller.views import LivenessView
 admin.site.site_header = "LLM Caller"
 admin.site.site_title = "LLM Caller admin"
 admin.site.index_title = "Gateway configuration"
+admin.site.site_url = None  # there is no public site: "View site" would be a 404
 
 api_patterns = [
     path("livez", LivenessView.as_view(), name="liveness"),

@@ -128,7 +128,11 @@ class ProviderAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
 
     @admin.action(description="Probe now")
     def probe_now_action(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
-        for report in probe_providers(providers=list(queryset)):
+        # A disabled provider is not contacted: an operator disabled it for a reason.
+        for provider in queryset.filter(enabled=False):
+            note = f"{provider.key}: not probed, it is disabled (enable it first)."
+            self.message_user(request, note, messages.WARNING)
+        for report in probe_providers(providers=list(queryset.filter(enabled=True))):
             level = messages.SUCCESS if report.status == HealthStatus.OK else messages.WARNING
             self.message_user(request, str(report), level)
 

@@ -73,3 +73,16 @@ def test_change_page_names_the_credential_variable_but_never_its_value(admin_cli
 
     assert "SENTINEL_API_KEY: set" in page
     assert "sk-SENTINEL-admin-page" not in page
+
+
+def test_probe_now_does_not_contact_a_disabled_provider(admin_client, upstream):
+    off = ProviderFactory(key="off", base_url=upstream.url, enabled=False)
+
+    response = admin_client.post(
+        reverse("admin:providers_provider_changelist"),
+        {"action": "probe_now_action", "_selected_action": [off.pk]},
+        follow=True,
+    )
+
+    assert upstream.requests() == {} or sum(upstream.requests().values()) == 0
+    assert "not probed, it is disabled" in response.content.decode()
