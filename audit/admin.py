@@ -2,24 +2,30 @@
 
 No one adds, changes or deletes an audit row here (not even a superuser): the
 trail is written by `audit.services` and pruned by `prune_audit`. The call-record
-list filters by client, provider, model, outcome, method and date, searches by
-request or trace id, exports the filtered list as CSV, and shows the last chain
-verification in its header. The dashboard is a page over the hourly roll-ups.
+list filters by outcome, door, method, client, provider, model and date, searches
+by request id, trace id or source address, exports the filtered list as CSV, and
+shows the last chain verification and the refusals counted before authentication
+in its header. A record's plan and attempts are drawn with the routing preview's
+own tables. The dashboard is a page over the hourly roll-ups.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 
 from audit.dashboard import dashboard_context
 from audit.exports import csv_response
@@ -31,13 +37,17 @@ from audit.models import (
     Dashboard,
     HourlyRollup,
     PruneCheckpoint,
+    RefusalCount,
 )
 from audit.selectors import last_verification
 from audit.types import CallOutcome
 
 # PostgreSQL's jsonb does not keep key order, so the pages put known keys first.
-_ROUTING_ORDER = ("capability", "task", "strategy", "candidates", "chosen", "reason")
-_ATTEMPT_ORDER = ("provider", "model", "outcome", "error_class", "status", "latency_ms", "reason")
+_ROUTING_ORDER = (
+    "capability", "strategy", "task", "taskSource", "taskReasons", "chain", "fallbackReason",
+    "cacheHit", "reason", "streamedChars", "configHash",
+)  # fmt: skip
+_TABLED = ("candidates", "attempts")  # drawn as tables, not listed
 _OUTCOME_COLOURS = {CallOutcome.SUCCESS: "#1a7f37", CallOutcome.CLIENT_GONE: "#6e7781"}
 
 
@@ -55,22 +65,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(CallRecord)
 class CallRecordAdmin(ReadOnlyAdmin):
     change_list_template = "admin/audit/callrecord/change_list.html"
+    # The columns QA reads first come first, and long texts are cut (their full
+    # value is the cell's tooltip), so the list fits 1280 px without scrolling.
     list_display = [
-        "started_at", "request_id", "client_name", "method", "provider", "model",
-        "strategy", "outcome_badge", "error_class", "latency_ms", "total_tokens",
+        "started_at", "outcome_badge", "error_class", "latency_ms", "total_tokens", "door",
+        "method", "client_name", "short_request_id", "route", "source_address",
     ]  # fmt: skip
-    list_filter = ["client_name", "provider", "model", "outcome", "method", "started_at"]
-    search_fields = ["=request_id", "=trace_id"]  # exact: both are indexed
+    list_filter = ["outcome", "door", "method", "client_name", "provider", "model", "started_at"]
+    search_fields = ["=request_id", "=trace_id", "=source_address"]  # exact: all indexed
     date_hierarchy = "started_at"
     show_full_result_count = False  # a COUNT(*) over millions of rows per page view
     actions = ["export_csv"]
     fieldsets = [
-        ("Call", {"fields": ["request_id", "trace_id", "client", "caller_tool", "method",
-                             "started_at", "recorded_at"]}),
+        ("Call", {"fields": ["request_id", "trace_id", "client", "caller_tool", "method", "door",
+                             "source_address", "token_prefix", "started_at", "recorded_at"]}),
+        ("Outcome", {"fields": ["outcome", "error_class", "message", "http_status", "latency_ms",
+                                "ttft_ms", "input_tokens", "output_tokens", "usage_estimated",
+                                "stored_text"]}),
         ("Route", {"fields": ["provider", "model", "strategy", "routing_decision",
-                              "attempt_table", "config_version", "config_hash"]}),
-        ("Outcome", {"fields": ["outcome", "error_class", "http_status", "latency_ms",
-                                "ttft_ms", "input_tokens", "output_tokens", "stored_text"]}),
+                              "candidate_table", "attempt_table", "config_version",
+                              "config_hash"]}),
         ("Hash chain", {"fields": ["seq", "prev_hash", "row_hash"]}),
     ]  # fmt: skip
 
@@ -86,6 +100,7 @@ class CallRecordAdmin(ReadOnlyAdmin):
         query = request.GET.urlencode()
         context = {
             "last_verification": last_verification(),
+            "refusals": recent_refusals(),
             "export_url": reverse("admin:audit_callrecord_export") + (f"?{query}" if query else ""),
             **(extra_context or {}),
         }
@@ -116,6 +131,14 @@ class CallRecordAdmin(ReadOnlyAdmin):
     def total_tokens(self, record: CallRecord) -> int:
         return record.total_tokens
 
+    @admin.display(description="request id", ordering="request_id")
+    def short_request_id(self, record: CallRecord) -> str:
+        return _cut(record.request_id, 18)
+
+    @admin.display(description="route", ordering="provider")
+    def route(self, record: CallRecord) -> str:
+        return _cut(f"{record.provider}/{record.model}" if record.provider else "", 28)
+
     @admin.display(description="client")
     def client(self, record: CallRecord) -> str:
         return (
@@ -126,11 +149,19 @@ class CallRecordAdmin(ReadOnlyAdmin):
 
     @admin.display(description="routing decision")
     def routing_decision(self, record: CallRecord) -> str:
-        return _definition_list(record.routing) or "—"
+        routing = record.routing
+        keys = _ordered((k for k in routing if k not in _TABLED), _ROUTING_ORDER)
+        return _definition_list({key: routing[key] for key in keys}) or "—"
+
+    @admin.display(description="candidates considered")
+    def candidate_table(self, record: CallRecord) -> SafeString:
+        candidates = record.routing.get("candidates") or []
+        return _rendered("admin/routing/_candidates.html", candidates=candidates,
+                         table_id="record-considered")  # fmt: skip
 
     @admin.display(description="attempts")
-    def attempt_table(self, record: CallRecord) -> str:
-        return _attempt_table(record.attempts) or "—"
+    def attempt_table(self, record: CallRecord) -> SafeString:
+        return _rendered("admin/routing/_attempts.html", attempts=record.attempts)
 
     @admin.display(description="stored text")
     def stored_text(self, record: CallRecord) -> str:
@@ -151,21 +182,25 @@ def _definition_list(values: dict[str, Any]) -> str:
     return format_html('<dl class="audit-routing">{}</dl>', items)
 
 
-def _attempt_table(attempts: list[dict[str, Any]]) -> str:
-    if not attempts:
-        return ""
-    columns = _ordered({key for attempt in attempts for key in attempt}, _ATTEMPT_ORDER)
-    head = _cells("th", ["#", *columns])
-    rows = format_html_join(
-        "",
-        "<tr>{}</tr>",
-        ((_cells("td", [n, *(a.get(k, "") for k in columns)]),) for n, a in enumerate(attempts, 1)),
-    )
-    return format_html('<table class="audit-attempts"><tr>{}</tr>{}</table>', head, rows)
+def _rendered(template: str, **context: Any) -> SafeString:
+    # The template escapes every value; the markup it returns is safe as a whole.
+    return mark_safe(render_to_string(template, context))  # noqa: S308
 
 
-def _cells(tag: str, values: list[Any]) -> str:
-    return format_html_join("", f"<{tag}>{{}}</{tag}>", ((_plain(v),) for v in values))
+def _cut(text: str, length: int) -> str:
+    if len(text) <= length:
+        return text
+    return format_html('<span title="{}">{}…</span>', text, text[: length - 1])
+
+
+def recent_refusals(hours: int = 1) -> dict[str, Any]:
+    """Refusals before authentication in the last `hours`: one indexed range read."""
+    since = timezone.now() - timedelta(hours=hours)
+    rows = RefusalCount.objects.filter(minute__gte=since)
+    totals = rows.aggregate(refused=Sum("count"), sources=Count("source_address", distinct=True))
+    reasons = rows.values("reason").annotate(n=Sum("count")).order_by("-n")
+    return {"hours": hours, "since": since, "total": totals["refused"] or 0,
+            "sources": totals["sources"], "reasons": list(reasons)}  # fmt: skip
 
 
 def _ordered(keys: Iterable[str], preferred: tuple[str, ...]) -> list[str]:
@@ -179,6 +214,18 @@ def _plain(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items())
     return "" if value is None else str(value)
+
+
+@admin.register(RefusalCount)
+class RefusalCountAdmin(ReadOnlyAdmin):
+    """Refusals before authentication, counted per minute, source, reason and token
+    prefix; the call records hold every call of a known client."""
+
+    list_display = ["minute", "source_address", "reason", "token_prefix", "method", "count"]
+    list_filter = ["reason", "method", "minute"]
+    search_fields = ["=source_address", "=token_prefix"]
+    date_hierarchy = "minute"
+    show_full_result_count = False
 
 
 @admin.register(CallContent)

@@ -89,6 +89,8 @@ class CallRecord(models.Model):
             models.Index(fields=["model", "started_at"], name="callrecord_model"),
             models.Index(fields=["outcome", "started_at"], name="callrecord_outcome"),
             models.Index(fields=["method", "started_at"], name="callrecord_method"),
+            models.Index(fields=["door", "started_at"], name="callrecord_door"),
+            models.Index(fields=["source_address", "started_at"], name="callrecord_source"),
         ]
 
     def __str__(self) -> str:

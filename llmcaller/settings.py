@@ -247,6 +247,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LANGUAGE_CODE = "en-us"
+# Timestamps with seconds and the timezone everywhere in the admin.
+FORMAT_MODULE_PATH = ["llmcaller.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -155,7 +155,7 @@ class ModelAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
     @admin.action(description="Send a test prompt")
     def send_test_prompt_action(self, request: HttpRequest, queryset: QuerySet[Model]) -> None:
         for model in queryset.select_related("provider"):
-            result = send_test_prompt(model=model)
+            result = send_test_prompt(model=model, actor=request.user.get_username())
             self.message_user(
                 request, str(result), messages.SUCCESS if result.ok else messages.ERROR
             )
