@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from audit.dashboard import dashboard_context
+from audit.dashboard import dashboard_context, window_named
 from audit.exports import csv_response
 from audit.models import (
     AuditVerification,
@@ -62,6 +62,20 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class FailedFilter(admin.SimpleListFilter):
+    """Every call that did not succeed, whatever its outcome (the dashboard's links)."""
+
+    title, parameter_name = "failed", "failed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("1", "failed calls only")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[CallRecord]) -> QuerySet:
+        if self.value() == "1":
+            return queryset.exclude(outcome=CallOutcome.SUCCESS)
+        return queryset
+
+
 @admin.register(CallRecord)
 class CallRecordAdmin(ReadOnlyAdmin):
     change_list_template = "admin/audit/callrecord/change_list.html"
@@ -71,7 +85,10 @@ class CallRecordAdmin(ReadOnlyAdmin):
         "started_at", "outcome_badge", "error_class", "latency_ms", "total_tokens", "door",
         "method", "client_name", "short_request_id", "route", "source_address",
     ]  # fmt: skip
-    list_filter = ["outcome", "door", "method", "client_name", "provider", "model", "started_at"]
+    list_filter = [
+        "outcome", FailedFilter, "door", "method", "error_class", "strategy", "client_name",
+        "provider", "model", "started_at",
+    ]  # fmt: skip
     search_fields = ["=request_id", "=trace_id", "=source_address"]  # exact: all indexed
     date_hierarchy = "started_at"
     show_full_result_count = False  # a COUNT(*) over millions of rows per page view
@@ -270,16 +287,9 @@ class DashboardAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
-            **dashboard_context(days=_days(request)),
+            **dashboard_context(window=window_named(request.GET.get("window"))),
             "title": "Audit dashboard",
             "opts": self.model._meta,
             "last_verification": last_verification(),
         }
         return TemplateResponse(request, "admin/audit/dashboard.html", context)
-
-
-def _days(request: HttpRequest) -> int:
-    try:
-        return min(max(int(request.GET.get("days", 7)), 1), 90)
-    except ValueError:
-        return 7

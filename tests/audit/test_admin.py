@@ -195,8 +195,8 @@ def test_the_dashboard_draws_charts_from_the_roll_ups(qa_client):
 
     page = qa_client.get(reverse("admin:audit_dashboard_changelist")).content.decode()
 
-    assert page.count('<svg class="audit-chart"') == 5
-    assert "<title>lmstudio p50: 75 ms</title>" in page
+    assert page.count('<svg class="audit-chart"') == 6
+    assert "<title>lmstudio p50: 90 ms</title>" in page
     assert "RATE_LIMIT" in page
     assert "<strong>4</strong> calls" in page
 
