@@ -15,16 +15,23 @@ from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet, Sum
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 
 from audit.dashboard import dashboard_context, window_named
@@ -41,6 +48,7 @@ from audit.models import (
 )
 from audit.selectors import last_verification
 from audit.types import CallOutcome
+from audit.verification import run_verification
 
 # PostgreSQL's jsonb does not keep key order, so the pages put known keys first.
 _ROUTING_ORDER = (
@@ -263,6 +271,31 @@ class HourlyRollupAdmin(ReadOnlyAdmin):
 class AuditVerificationAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "actor", "ok", "records_checked", "head_seq"]
     list_filter = ["ok"]
+
+    def get_urls(self) -> list[URLPattern]:
+        verify = path(
+            "verify/",
+            self.admin_site.admin_view(self.verify_now_view),
+            name="audit_verify_now",
+        )
+        return [verify, *super().get_urls()]
+
+    def verify_now_view(self, request: HttpRequest) -> HttpResponse:
+        """QA's "Verify the trail now": checks the chain and records who asked."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        check = run_verification(actor=f"admin:{request.user.get_username()}")
+        if check.ok:
+            note = f"The trail is intact: {check.records_checked} records checked."
+            self.message_user(request, note, messages.SUCCESS)
+        else:
+            note = f"The trail has {len(check.problems)} problem(s): see the verification."
+            self.message_user(request, note, messages.ERROR)
+        back = request.POST.get("next", "")
+        safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+        return HttpResponseRedirect(back if back and safe else reverse("admin:index"))
 
 
 @admin.register(PruneCheckpoint)

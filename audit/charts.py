@@ -181,3 +181,25 @@ def _legend(y: float, items: list[tuple[str, str]]) -> str:
         parts.append(_text(x + 14, y, name))
         x += 24 + 8 * len(name)
     return "".join(parts)
+
+
+def sparkline(values: list[float | None], *, title: str, width: int = 120) -> SafeString:
+    """A small line of `values` (None: no calls then, a gap), for a table cell."""
+    height, peak = 24, max([v for v in values if v is not None] + [1])
+    step = width / max(len(values) - 1, 1)
+    runs, run = [], []
+    for i, value in enumerate(values):
+        if value is None:
+            runs, run = (runs + [run]) if run else runs, []
+            continue
+        run.append(f"{i * step:.1f},{height - 2 - (height - 4) * value / peak:.1f}")
+    runs = runs + [run] if run else runs
+    lines = "".join(
+        f'<polyline points="{" ".join(r)}" fill="none" stroke="{CALLS}" stroke-width="1.5"/>'
+        for r in runs
+    )
+    return mark_safe(
+        f'<svg class="sparkline" role="img" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f"{lines}</svg>"
+    )

@@ -21,6 +21,7 @@ admin.site.site_header = "LLM Caller"
 admin.site.site_title = "LLM Caller admin"
 admin.site.index_title = "Gateway configuration"
 admin.site.site_url = None  # there is no public site: "View site" would be a 404
+admin.site.index_template = "admin/llmcaller/overview_index.html"  # llmcaller.overview
 
 api_patterns = [
     path("livez", LivenessView.as_view(), name="liveness"),
