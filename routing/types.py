@@ -178,6 +178,8 @@ class RoutePlan:
     chain: str | None = None
     estimated_tokens: int = 0
     config_hash: str = ""
+    defaults_from: str = ""  # whose defaults ranked the models (chatStream may take chat's)
+    chain_from: str | None = None  # whose default chain was appended, if any
 
     @property
     def primary(self) -> RouteStep | None:

@@ -72,3 +72,12 @@ def test_qa_reads_the_preview_with_no_breadcrumb_to_a_page_it_may_not_open(clien
     breadcrumbs = page.content.decode().split('class="breadcrumbs"')[1].split("</div>")[0]
     for href in breadcrumbs.split('href="')[1:]:
         assert client.get(href.split('"')[0]).status_code == 200
+
+
+def test_the_preview_says_a_stream_follows_chats_defaults(admin_client, configured):
+    page = admin_client.get(
+        reverse("admin:routing_preview"), {"capability": "chatStream", "prompt": "hello"}
+    ).content.decode()
+
+    said = page.split('id="plan-stream-settings"')[1].split("</p>")[0]
+    assert "chatStream has no defaults of its own: it follows chat's." in said
