@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run serve test lint bench venv clean
+.PHONY: run serve test lint bench venv clean screenshots
 
 venv: $(STAMP)
 
@@ -49,6 +49,12 @@ bench: venv
 	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/14 \
 	    $(PY) bench/gateway.py; \
 	else echo "PostgreSQL or Redis is not running on 127.0.0.1: gateway bench on SQLite only"; fi
+
+## Walk QA's journey in chromium and refresh the README's pictures in docs/screenshots/.
+screenshots: venv
+	@mkdir -p var
+	LLMCALLER_SCREENSHOTS=docs/screenshots LLMCALLER_REQUIRE_BROWSER=1 \
+	  $(PY) -m pytest -q -p no:randomly tests/audit/test_qa_journey_browser.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -91,7 +91,7 @@ class CallRecordAdmin(ReadOnlyAdmin):
     # value is the cell's tooltip), so the list fits 1280 px without scrolling.
     list_display = [
         "started_at", "outcome_badge", "error_class", "latency_ms", "total_tokens", "door",
-        "method", "client_name", "short_request_id", "route", "source_address",
+        "method", "client_name", "short_request_id", "route",
     ]  # fmt: skip
     list_filter = [
         "outcome", FailedFilter, "door", "method", "error_class", "strategy", "client_name",

@@ -186,20 +186,26 @@ def _legend(y: float, items: list[tuple[str, str]]) -> str:
 def sparkline(values: list[float | None], *, title: str, width: int = 120) -> SafeString:
     """A small line of `values` (None: no calls then, a gap), for a table cell."""
     height, peak = 24, max([v for v in values if v is not None] + [1])
-    step = width / max(len(values) - 1, 1)
+    step = (width - 4) / max(len(values) - 1, 1)  # 2 units of margin: a dot stays whole
     runs, run = [], []
     for i, value in enumerate(values):
         if value is None:
             runs, run = (runs + [run]) if run else runs, []
             continue
-        run.append(f"{i * step:.1f},{height - 2 - (height - 4) * value / peak:.1f}")
+        run.append(f"{2 + i * step:.1f},{height - 2 - (height - 4) * value / peak:.1f}")
     runs = runs + [run] if run else runs
-    lines = "".join(
-        f'<polyline points="{" ".join(r)}" fill="none" stroke="{CALLS}" stroke-width="1.5"/>'
-        for r in runs
-    )
+    lines = "".join(_spark_run(run) for run in runs)
     return mark_safe(
         f'<svg class="sparkline" role="img" viewBox="0 0 {width} {height}" width="{width}" '
         f'height="{height}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
         f"{lines}</svg>"
+    )
+
+
+def _spark_run(points: list[str]) -> str:
+    if len(points) == 1:  # one busy hour between quiet ones: a dot, not an invisible line
+        x, y = points[0].split(",")
+        return f'<circle cx="{x}" cy="{y}" r="2" fill="{CALLS}"/>'
+    return (
+        f'<polyline points="{" ".join(points)}" fill="none" stroke="{CALLS}" stroke-width="1.5"/>'
     )
