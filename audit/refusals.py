@@ -47,9 +47,10 @@ def count_refusal(
 
 
 async def acount_refusal(**fields: object) -> None:
-    """`count_refusal` from the event loop; the write, when due, runs off it."""
+    """`count_refusal` from the event loop; the write, when due, runs on the thread
+    Django keeps for sync work (its connection is closed with the others)."""
     if count_refusal(**fields):  # type: ignore[arg-type]
-        await sync_to_async(flush_refusals, thread_sensitive=False)()
+        await sync_to_async(flush_refusals)()
 
 
 def flush_refusals() -> int:

@@ -56,7 +56,7 @@ async def flush_pending() -> None:
     """Write every record queued on this event loop, and the pending refusal
     counts; await it at shutdown."""
     await close_loop_batcher()
-    await sync_to_async(flush_refusals, thread_sensitive=False)()
+    await sync_to_async(flush_refusals)()
 
 
 def record_config_change(
