@@ -73,56 +73,64 @@ def test_qa_walks_from_the_overview_to_records_plans_dashboard_and_trail(
     token = _configure(upstream.url, secondary_upstream.url)
     upstream.set(error_status=503)
 
-    with chromium_page() as page, running_gateway() as gateway:
+    # The calls and roll-up come before the browser: under Playwright's event loop
+    # Django would give this thread a connection of its own that nobody closes.
+    with running_gateway() as gateway:
         _make_calls(gateway, token)
-        page.set_viewport_size({"width": WIDTH, "height": 900})
-        sign_in(page, gateway, "qa", "a-long-qa-password")
+        with chromium_page() as page:
+            _walk(page, gateway)
 
-        page.wait_for_selector("#overview-health")
-        assert "lmstudio" in page.inner_text("#overview-health")
-        assert page.inner_text("#overview-call-count") == "2"
-        assert "50.0 %" in page.inner_text("#overview-error-rate")
-        _shot(page, "01-overview")
 
-        page.click("#overview-call-count a")
-        page.click("#changelist-filter >> text=invalid request")
-        page.wait_for_url("**outcome__exact=invalid_request**")
-        assert page.locator("#result_list tbody tr").count() == 1
-        page.set_viewport_size({"width": 1280, "height": 900})
-        results = page.locator("#changelist .results")  # the list scrolls inside itself
-        assert results.evaluate("e => e.scrollWidth <= e.clientWidth")  # all columns show
-        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
-        page.set_viewport_size({"width": WIDTH, "height": 900})
-        _shot(page, "02-rejected-calls")
-        page.click("#result_list tbody tr th a")
-        page.wait_for_selector(".field-message")
-        assert "colour: Unknown field." in page.inner_text(".field-message .readonly")
-        assert page.inner_text(".field-source_address .readonly") == "127.0.0.1"
-        assert page.inner_text(".field-request_id .readonly") == "req-refused"
-        _shot(page, "03-rejected-call")
+def _walk(page, gateway: str) -> None:
+    """Sign in as QA and walk the pages, checking what QA reads on each."""
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+    sign_in(page, gateway, "qa", "a-long-qa-password")
 
-        page.goto(f"{gateway}/admin/audit/callrecord/?strategy__exact=fallback")
-        page.click("#result_list tbody tr th a")
-        page.wait_for_selector("table.plan-attempts")
-        attempts = page.locator("table.plan-attempts tbody tr")
-        assert attempts.count() == 3  # the failing provider twice, then the fallback
-        assert "TEMPORARY" in attempts.nth(0).inner_text()
-        assert "lmstudio-b" in attempts.nth(2).inner_text()
-        assert "usable" in page.inner_text("#record-considered")
-        page.locator("table.plan-attempts").scroll_into_view_if_needed()
-        _shot(page, "04-fallback-plan")
+    page.wait_for_selector("#overview-health")
+    assert "lmstudio" in page.inner_text("#overview-health")
+    assert page.inner_text("#overview-call-count") == "2"
+    assert "50.0 %" in page.inner_text("#overview-error-rate")
+    _shot(page, "01-overview")
 
-        page.goto(f"{gateway}/admin/audit/dashboard/?window=day")
-        page.wait_for_selector("#audit-figures")
-        _shot(page, "05-dashboard")
-        page.click("a.figure-failed")
-        page.wait_for_url("**failed=1**")
-        assert page.locator("#result_list tbody tr").count() == 1
-        assert "req-refused" in page.inner_text("#result_list tbody")
+    page.click("#overview-call-count a")
+    page.click("#changelist-filter >> text=invalid request")
+    page.wait_for_url("**outcome__exact=invalid_request**")
+    assert page.locator("#result_list tbody tr").count() == 1
+    page.set_viewport_size({"width": 1280, "height": 900})
+    results = page.locator("#changelist .results")  # the list scrolls inside itself
+    assert results.evaluate("e => e.scrollWidth <= e.clientWidth")  # all columns show
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+    _shot(page, "02-rejected-calls")
+    page.click("#result_list tbody tr th a")
+    page.wait_for_selector(".field-message")
+    assert "colour: Unknown field." in page.inner_text(".field-message .readonly")
+    assert page.inner_text(".field-source_address .readonly") == "127.0.0.1"
+    assert page.inner_text(".field-request_id .readonly") == "req-refused"
+    _shot(page, "03-rejected-call")
 
-        page.goto(f"{gateway}/admin/")
-        page.click("#verify-trail input[type=submit]")
-        page.wait_for_selector("ul.messagelist")
-        assert "The trail is intact: 2 records checked." in page.inner_text("ul.messagelist")
-        assert "intact" in page.inner_text("#overview-trail")
-        _shot(page, "06-trail-verified")
+    page.goto(f"{gateway}/admin/audit/callrecord/?strategy__exact=fallback")
+    page.click("#result_list tbody tr th a")
+    page.wait_for_selector("table.plan-attempts")
+    attempts = page.locator("table.plan-attempts tbody tr")
+    assert attempts.count() == 3  # the failing provider twice, then the fallback
+    assert "TEMPORARY" in attempts.nth(0).inner_text()
+    assert "lmstudio-b" in attempts.nth(2).inner_text()
+    assert "usable" in page.inner_text("#record-considered")
+    page.locator("table.plan-attempts").scroll_into_view_if_needed()
+    _shot(page, "04-fallback-plan")
+
+    page.goto(f"{gateway}/admin/audit/dashboard/?window=day")
+    page.wait_for_selector("#audit-figures")
+    _shot(page, "05-dashboard")
+    page.click("a.figure-failed")
+    page.wait_for_url("**failed=1**")
+    assert page.locator("#result_list tbody tr").count() == 1
+    assert "req-refused" in page.inner_text("#result_list tbody")
+
+    page.goto(f"{gateway}/admin/")
+    page.click("#verify-trail input[type=submit]")
+    page.wait_for_selector("ul.messagelist")
+    assert "The trail is intact: 2 records checked." in page.inner_text("ul.messagelist")
+    assert "intact" in page.inner_text("#overview-trail")
+    _shot(page, "06-trail-verified")
