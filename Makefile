@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run serve test lint bench soak venv clean
+.PHONY: run serve test lint bench soak venv clean screenshots
 
 venv: $(STAMP)
 
@@ -55,6 +55,12 @@ bench: venv
 ## minute, calls made against records stored, verify_audit. Prints; asserts nothing.
 soak: venv
 	$(PY) bench/soak.py
+
+## Walk QA's journey in chromium and refresh the README's pictures in docs/screenshots/.
+screenshots: venv
+	@mkdir -p var
+	LLMCALLER_SCREENSHOTS=docs/screenshots LLMCALLER_REQUIRE_BROWSER=1 \
+	  $(PY) -m pytest -q -p no:randomly tests/audit/test_qa_journey_browser.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -2,26 +2,39 @@
 
 No one adds, changes or deletes an audit row here (not even a superuser): the
 trail is written by `audit.services` and pruned by `prune_audit`. The call-record
-list filters by client, provider, model, outcome, method and date, searches by
-request or trace id, exports the filtered list as CSV, and shows the last chain
-verification in its header. The dashboard is a page over the hourly roll-ups.
+list filters by outcome, door, method, client, provider, model and date, searches
+by request id, trace id or source address, exports the filtered list as CSV, and
+shows the last chain verification and the refusals counted before authentication
+in its header. A record's plan and attempts are drawn with the routing preview's
+own tables. The dashboard is a page over the hourly roll-ups.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.db.models import Count, QuerySet, Sum
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString, mark_safe
 
-from audit.dashboard import dashboard_context
+from audit.dashboard import dashboard_context, window_named
 from audit.exports import csv_response
 from audit.guards import GuardedActionsAdmin
 from audit.history import ConfigHistoryAdmin
@@ -33,6 +46,7 @@ from audit.models import (
     Dashboard,
     HourlyRollup,
     PruneCheckpoint,
+    RefusalCount,
     Release,
     SignOff,
     TrailEntry,
@@ -41,10 +55,14 @@ from audit.releases import gate_status, sign_release
 from audit.roles import reviewer_role
 from audit.selectors import last_verification
 from audit.types import CallOutcome
+from audit.verification import run_verification
 
 # PostgreSQL's jsonb does not keep key order, so the pages put known keys first.
-_ROUTING_ORDER = ("capability", "task", "strategy", "candidates", "chosen", "reason")
-_ATTEMPT_ORDER = ("provider", "model", "outcome", "error_class", "status", "latency_ms", "reason")
+_ROUTING_ORDER = (
+    "capability", "strategy", "task", "taskSource", "taskReasons", "chain", "fallbackReason",
+    "cacheHit", "reason", "streamedChars", "configHash",
+)  # fmt: skip
+_TABLED = ("candidates", "attempts")  # drawn as tables, not listed
 _OUTCOME_COLOURS = {CallOutcome.SUCCESS: "#1a7f37", CallOutcome.CLIENT_GONE: "#6e7781"}
 
 
@@ -79,27 +97,46 @@ class ReadOnlyAdmin(GuardedActionsAdmin, admin.ModelAdmin):
         return False
 
 
+class FailedFilter(admin.SimpleListFilter):
+    """Every call that did not succeed, whatever its outcome (the dashboard's links)."""
+
+    title, parameter_name = "failed", "failed"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("1", "failed calls only")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[CallRecord]) -> QuerySet:
+        if self.value() == "1":
+            return queryset.exclude(outcome=CallOutcome.SUCCESS)
+        return queryset
+
+
 @admin.register(CallRecord)
 class CallRecordAdmin(ReadOnlyAdmin):
     change_list_template = "admin/audit/callrecord/change_list.html"
+    # The columns QA reads first come first, and long texts are cut (their full
+    # value is the cell's tooltip), so the list fits 1280 px without scrolling.
     list_display = [
-        "started_at", "request_id", "client_name", "method", "provider", "model",
-        "strategy", "outcome_badge", "error_class", "latency_ms", "total_tokens",
+        "started_at", "outcome_badge", "error_class", "latency_ms", "total_tokens", "door",
+        "method", "client_name", "short_request_id", "route",
     ]  # fmt: skip
     list_filter = [
-        "client_name", "provider", "model", "outcome", "method", ConfigVersionFilter, "started_at",
+        "outcome", FailedFilter, "door", "method", "error_class", "strategy", "client_name",
+        "provider", "model", ConfigVersionFilter, "started_at",
     ]  # fmt: skip
-    search_fields = ["=request_id", "=trace_id"]  # exact: both are indexed
+    search_fields = ["=request_id", "=trace_id", "=source_address"]  # exact: all indexed
     date_hierarchy = "started_at"
     show_full_result_count = False  # a COUNT(*) over millions of rows per page view
     actions = ["export_csv"]
     fieldsets = [
-        ("Call", {"fields": ["request_id", "trace_id", "client", "caller_tool", "method",
-                             "started_at", "recorded_at"]}),
+        ("Call", {"fields": ["request_id", "trace_id", "client", "caller_tool", "method", "door",
+                             "source_address", "token_prefix", "started_at", "recorded_at"]}),
+        ("Outcome", {"fields": ["outcome", "error_class", "message", "http_status", "latency_ms",
+                                "ttft_ms", "input_tokens", "output_tokens", "usage_estimated",
+                                "stored_text"]}),
         ("Route", {"fields": ["provider", "model", "strategy", "routing_decision",
-                              "attempt_table", "config_version", "config_hash"]}),
-        ("Outcome", {"fields": ["outcome", "error_class", "http_status", "latency_ms",
-                                "ttft_ms", "input_tokens", "output_tokens", "stored_text"]}),
+                              "candidate_table", "attempt_table", "config_version",
+                              "config_hash"]}),
         ("Hash chain", {"fields": ["seq", "prev_hash", "row_hash"]}),
     ]  # fmt: skip
 
@@ -115,6 +152,7 @@ class CallRecordAdmin(ReadOnlyAdmin):
         query = request.GET.urlencode()
         context = {
             "last_verification": last_verification(),
+            "refusals": recent_refusals(),
             "export_url": reverse("admin:audit_callrecord_export") + (f"?{query}" if query else ""),
             **(extra_context or {}),
         }
@@ -145,6 +183,14 @@ class CallRecordAdmin(ReadOnlyAdmin):
     def total_tokens(self, record: CallRecord) -> int:
         return record.total_tokens
 
+    @admin.display(description="request id", ordering="request_id")
+    def short_request_id(self, record: CallRecord) -> str:
+        return _cut(record.request_id, 18)
+
+    @admin.display(description="route", ordering="provider")
+    def route(self, record: CallRecord) -> str:
+        return _cut(f"{record.provider}/{record.model}" if record.provider else "", 28)
+
     @admin.display(description="client")
     def client(self, record: CallRecord) -> str:
         return (
@@ -155,11 +201,19 @@ class CallRecordAdmin(ReadOnlyAdmin):
 
     @admin.display(description="routing decision")
     def routing_decision(self, record: CallRecord) -> str:
-        return _definition_list(record.routing) or "—"
+        routing = record.routing
+        keys = _ordered((k for k in routing if k not in _TABLED), _ROUTING_ORDER)
+        return _definition_list({key: routing[key] for key in keys}) or "—"
+
+    @admin.display(description="candidates considered")
+    def candidate_table(self, record: CallRecord) -> SafeString:
+        candidates = record.routing.get("candidates") or []
+        return _rendered("admin/routing/_candidates.html", candidates=candidates,
+                         table_id="record-considered")  # fmt: skip
 
     @admin.display(description="attempts")
-    def attempt_table(self, record: CallRecord) -> str:
-        return _attempt_table(record.attempts) or "—"
+    def attempt_table(self, record: CallRecord) -> SafeString:
+        return _rendered("admin/routing/_attempts.html", attempts=record.attempts)
 
     @admin.display(description="stored text")
     def stored_text(self, record: CallRecord) -> str:
@@ -180,21 +234,25 @@ def _definition_list(values: dict[str, Any]) -> str:
     return format_html('<dl class="audit-routing">{}</dl>', items)
 
 
-def _attempt_table(attempts: list[dict[str, Any]]) -> str:
-    if not attempts:
-        return ""
-    columns = _ordered({key for attempt in attempts for key in attempt}, _ATTEMPT_ORDER)
-    head = _cells("th", ["#", *columns])
-    rows = format_html_join(
-        "",
-        "<tr>{}</tr>",
-        ((_cells("td", [n, *(a.get(k, "") for k in columns)]),) for n, a in enumerate(attempts, 1)),
-    )
-    return format_html('<table class="audit-attempts"><tr>{}</tr>{}</table>', head, rows)
+def _rendered(template: str, **context: Any) -> SafeString:
+    # The template escapes every value; the markup it returns is safe as a whole.
+    return mark_safe(render_to_string(template, context))  # noqa: S308
 
 
-def _cells(tag: str, values: list[Any]) -> str:
-    return format_html_join("", f"<{tag}>{{}}</{tag}>", ((_plain(v),) for v in values))
+def _cut(text: str, length: int) -> str:
+    if len(text) <= length:
+        return text
+    return format_html('<span title="{}">{}…</span>', text, text[: length - 1])
+
+
+def recent_refusals(hours: int = 1) -> dict[str, Any]:
+    """Refusals before authentication in the last `hours`: one indexed range read."""
+    since = timezone.now() - timedelta(hours=hours)
+    rows = RefusalCount.objects.filter(minute__gte=since)
+    totals = rows.aggregate(refused=Sum("count"), sources=Count("source_address", distinct=True))
+    reasons = rows.values("reason").annotate(n=Sum("count")).order_by("-n")
+    return {"hours": hours, "since": since, "total": totals["refused"] or 0,
+            "sources": totals["sources"], "reasons": list(reasons)}  # fmt: skip
 
 
 def _ordered(keys: Iterable[str], preferred: tuple[str, ...]) -> list[str]:
@@ -208,6 +266,18 @@ def _plain(value: Any) -> str:
     if isinstance(value, dict):
         return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items())
     return "" if value is None else str(value)
+
+
+@admin.register(RefusalCount)
+class RefusalCountAdmin(ReadOnlyAdmin):
+    """Refusals before authentication, counted per minute, source, reason and token
+    prefix; the call records hold every call of a known client."""
+
+    list_display = ["minute", "source_address", "reason", "token_prefix", "method", "count"]
+    list_filter = ["reason", "method", "minute"]
+    search_fields = ["=source_address", "=token_prefix"]
+    date_hierarchy = "minute"
+    show_full_result_count = False
 
 
 @admin.register(CallContent)
@@ -228,6 +298,31 @@ class HourlyRollupAdmin(ReadOnlyAdmin):
 class AuditVerificationAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "actor", "ok", "records_checked", "head_seq"]
     list_filter = ["ok"]
+
+    def get_urls(self) -> list[URLPattern]:
+        verify = path(
+            "verify/",
+            self.admin_site.admin_view(self.verify_now_view),
+            name="audit_verify_now",
+        )
+        return [verify, *super().get_urls()]
+
+    def verify_now_view(self, request: HttpRequest) -> HttpResponse:
+        """QA's "Verify the trail now": checks the chain and records who asked."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        check = run_verification(actor=f"admin:{request.user.get_username()}")
+        if check.ok:
+            note = f"The trail is intact: {check.records_checked} records checked."
+            self.message_user(request, note, messages.SUCCESS)
+        else:
+            note = f"The trail has {len(check.problems)} problem(s): see the verification."
+            self.message_user(request, note, messages.ERROR)
+        back = request.POST.get("next", "")
+        safe = url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()})
+        return HttpResponseRedirect(back if back and safe else reverse("admin:index"))
 
 
 @admin.register(PruneCheckpoint)
@@ -316,16 +411,9 @@ class DashboardAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         context = {
             **self.admin_site.each_context(request),
-            **dashboard_context(days=_days(request)),
+            **dashboard_context(window=window_named(request.GET.get("window"))),
             "title": "Audit dashboard",
             "opts": self.model._meta,
             "last_verification": last_verification(),
         }
         return TemplateResponse(request, "admin/audit/dashboard.html", context)
-
-
-def _days(request: HttpRequest) -> int:
-    try:
-        return min(max(int(request.GET.get("days", 7)), 1), 90)
-    except ValueError:
-        return 7

@@ -3,7 +3,7 @@
 In WAL mode SQLite copies the log back into the database file (a checkpoint)
 inside the commit that takes the log past 1,000 pages, and every call waiting
 on that commit waits for the copy too. A batch of one call record writes about
-14 pages (the row and its indexes), so one call in ~70 waited a few
+16 pages (the row and its twelve indexes), so one call in ~60 waited a few
 milliseconds more: the gateway's p99 at concurrency 1. The audit writer's thread
 therefore turns automatic checkpoints off on its connection, and its batcher
 has a `Checkpointer` run a passive checkpoint every `CHECKPOINT_BATCHES`
@@ -27,7 +27,7 @@ from audit.writelock import is_sqlite_file
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_BATCHES = 50  # ~700 pages at batches of one, ~1,300 at batches of 25
+CHECKPOINT_BATCHES = 40  # ~650 pages at batches of one, ~1,100 at batches of 25
 
 _thread = threading.local()
 

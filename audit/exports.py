@@ -4,13 +4,15 @@ Rows are read in keyset pages (newest first) rather than through one long-lived
 cursor, so the export streams under ASGI (an async iterator, each page read on
 the request's thread) and under WSGI or the test client (a plain iterator), and
 memory stays flat however many rows match. Cells that a spreadsheet would run
-as a formula are prefixed with an apostrophe.
+as a formula are prefixed with an apostrophe. Timestamps are ISO 8601 with
+milliseconds and the UTC offset.
 """
 
 from __future__ import annotations
 
 import csv
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -21,9 +23,10 @@ from django.http import HttpRequest, StreamingHttpResponse
 from audit.models import CallRecord
 
 COLUMNS = (
-    "id", "seq", "started_at", "request_id", "trace_id", "client_id", "client_name",
-    "caller_tool", "method", "provider", "model", "strategy", "outcome", "error_class",
-    "http_status", "latency_ms", "ttft_ms", "input_tokens", "output_tokens",
+    "id", "seq", "started_at", "recorded_at", "request_id", "trace_id", "client_id",
+    "client_name", "caller_tool", "door", "source_address", "token_prefix", "method",
+    "provider", "model", "strategy", "outcome", "error_class", "message", "http_status",
+    "latency_ms", "ttft_ms", "input_tokens", "output_tokens", "usage_estimated",
     "config_version", "config_hash", "row_hash",
 )  # fmt: skip
 PAGE = 2000
@@ -72,6 +75,8 @@ def _page(records: QuerySet[CallRecord], after: int | None) -> list[tuple[Any, .
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="milliseconds")
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
     return value

@@ -24,6 +24,7 @@ __all__ = [
     "Dashboard",
     "HourlyRollup",
     "PruneCheckpoint",
+    "RefusalCount",
     "RollupState",
     "TrailEntry",
     "SignOff",
@@ -32,8 +33,14 @@ __all__ = [
 ]
 
 # Upper bounds (ms) of the latency histogram kept per roll-up row; the last
-# bucket holds everything slower.
-LATENCY_BUCKETS_MS = (25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000)
+# bucket holds everything slower. Each bucket is at most about a quarter wider
+# than the one before, so a percentile read from them is within ~12 % of the
+# exact value (and within 1 ms below 10 ms), however many calls an hour holds.
+LATENCY_BUCKETS_MS = (
+    1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 150, 200, 250,
+    300, 400, 500, 600, 800, 1000, 1200, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000,
+    10000, 12000, 15000, 20000, 25000, 30000, 40000, 50000, 60000, 80000, 100000, 120000,
+)  # fmt: skip
 
 
 class CallRecord(models.Model):
@@ -95,6 +102,8 @@ class CallRecord(models.Model):
             models.Index(fields=["model", "started_at"], name="callrecord_model"),
             models.Index(fields=["outcome", "started_at"], name="callrecord_outcome"),
             models.Index(fields=["method", "started_at"], name="callrecord_method"),
+            models.Index(fields=["door", "started_at"], name="callrecord_door"),
+            models.Index(fields=["source_address", "started_at"], name="callrecord_source"),
         ]
 
     def __str__(self) -> str:
@@ -396,3 +405,33 @@ class Release(models.Model):
         """Sign-offs name the release and the version together, so approving a
         later version never counts approvals of an earlier one."""
         return f"{self.name}@{self.config_version}"
+
+
+class RefusalCount(models.Model):
+    """Requests refused before authentication (a bad token, a refused address, an
+    address over its limit) in one minute from one source, counted rather than
+    chained one row each: a host without a token cannot fill the trail."""
+
+    minute = models.DateTimeField()
+    source_address = models.CharField("source address", max_length=64)
+    reason = models.CharField(max_length=32)
+    token_prefix = models.CharField(
+        "token prefix", max_length=16, blank=True, help_text="The first characters only."
+    )
+    method = models.CharField(max_length=16, blank=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-minute", "source_address"]
+        verbose_name = "refusal before authentication"
+        verbose_name_plural = "refusals before authentication"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["minute", "source_address", "reason", "token_prefix", "method"],
+                name="refusalcount_unique_minute",
+            )
+        ]
+        indexes = [models.Index(fields=["source_address", "minute"], name="refusal_source")]
+
+    def __str__(self) -> str:
+        return f"{self.count} × {self.reason} from {self.source_address} at {self.minute:%H:%M}"

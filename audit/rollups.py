@@ -60,11 +60,18 @@ def _aggregate(hour: datetime, now: datetime) -> Iterable[HourlyRollup]:
     records = CallRecord.objects.filter(
         started_at__gte=hour, started_at__lt=hour + timedelta(hours=1), recorded_at__lt=now
     )
+    for group in summed_groups(records, GROUP_BY):
+        yield HourlyRollup(hour=hour, **group)
+
+
+def summed_groups(records: QuerySet[CallRecord], fields: Iterable[str]) -> Iterable[dict]:
+    """Records summed per `fields` as roll-up rows are: calls, errors, tokens,
+    latency and its buckets (the dashboard reads the last hour this way too)."""
     buckets = {
         f"b{i}": Count("pk", filter=Q(latency_ms__lt=bound))
         for i, bound in enumerate(LATENCY_BUCKETS_MS)
     }
-    groups = records.values(*GROUP_BY).annotate(
+    groups = records.values(*fields).annotate(
         calls=Count("pk"),
         errors=Count("pk", filter=~Q(outcome=CallOutcome.SUCCESS)),
         input_tokens=Sum("input_tokens"),
@@ -76,7 +83,7 @@ def _aggregate(hour: datetime, now: datetime) -> Iterable[HourlyRollup]:
     for group in groups.order_by():
         below = [group.pop(f"b{i}") for i in range(len(LATENCY_BUCKETS_MS))]
         group["latency_buckets"] = _per_bucket(below, group["calls"])
-        yield HourlyRollup(hour=hour, **group)
+        yield group
 
 
 def _per_bucket(cumulative: list[int], total: int) -> list[int]:
@@ -86,10 +93,12 @@ def _per_bucket(cumulative: list[int], total: int) -> list[int]:
 
 
 def latency_percentile(buckets: list[int], fraction: float) -> float | None:
-    """Estimate a latency percentile (ms) from summed buckets, interpolating
-    within the bucket it falls in; the open last bucket reports its lower bound."""
+    """A latency percentile (ms) from summed buckets, interpolated within the
+    bucket it falls in; the open last bucket reports its lower bound. Buckets of
+    another layout (roll-ups made before the current `LATENCY_BUCKETS_MS`; run
+    `roll_up_audit --since` to recompute them) give None rather than a wrong figure."""
     total = sum(buckets)
-    if not total:
+    if not total or len(buckets) != len(LATENCY_BUCKETS_MS) + 1:
         return None
     rank, seen = fraction * total, 0
     for index, count in enumerate(buckets):

@@ -21,12 +21,14 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.db import transaction
 from django.utils import timezone
 
 from audit import trail
 from audit.batcher import AuditWriteFailed, close_loop_batcher, loop_batcher
 from audit.models import ConfigChange, SignOff, SignOffDecision
+from audit.refusals import flush_refusals
 from audit.types import CallRecordData
 from audit.writer import write_records
 
@@ -63,8 +65,10 @@ def record_call_sync(data: CallRecordData) -> None:
 
 
 async def flush_pending() -> None:
-    """Write every record queued on this event loop; await it at shutdown."""
+    """Write every record queued on this event loop, and the pending refusal
+    counts; await it at shutdown."""
     await close_loop_batcher()
+    await sync_to_async(flush_refusals)()
 
 
 def record_config_change(

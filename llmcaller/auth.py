@@ -1,6 +1,7 @@
 """Who is calling: the caller's address, its token, and what its client may call.
 
     address outside LLMCALLER_ALLOWED_NETWORKS        → 403 FORBIDDEN
+    address over LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE → 429 RATE_LIMIT (token unread)
     no token, unknown, expired or revoked, client off  → 401 UNAUTHENTICATED
     method not in the client's allow-list              → 403 FORBIDDEN
       (for an OAuth access token: not in its scopes either)
@@ -33,12 +34,12 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import cache, caches
 from django.http import HttpRequest
 from django.utils.timezone import now
 from oauth2_provider.models import get_access_token_model
 
-from llmcaller.errors import Forbidden, Unauthenticated
+from llmcaller.errors import AddressLimited, AddressRefused, Forbidden, Unauthenticated
 from llmcaller.models import Client, ClientApplication, ClientToken
 from llmcaller.tokens import (
     CACHE_KEY,
@@ -54,8 +55,11 @@ logger = logging.getLogger("llmcaller.auth")
 USED_KEY = "llmcaller:token-used:{}"
 FAILURES_KEY = "llmcaller:auth-failures:{}"
 FAILURE_WINDOW = 600
+ADDRESS_KEY = "llmcaller:address-rate:{}:{}"
+ADDRESS_WINDOW = 60
 TOUCH_INTERVAL = 60
 _MISSING = "missing"
+_clock = time.time  # the address window's clock; tests set it
 
 
 @dataclass(frozen=True)
@@ -98,19 +102,22 @@ class _TokenRecord:
 async def authenticate(request: HttpRequest, *, method: str) -> CallerClient:
     client = await identify(request)
     if method not in client.methods:
-        raise Forbidden(f"This client may not call {method}.")
+        refusal = Forbidden(f"This client may not call {method}.")
+        refusal.client = client  # known: its call gets a record of its own
+        raise refusal
     return client
 
 
 async def identify(request: HttpRequest) -> CallerClient:
     """The caller's client, whatever it may call (a door that checks methods later)."""
     check_caller_address(request)
+    check_address_rate(request)
     raw = presented_token(request)
     record = await _lookup(raw) if raw else None
     reason = "missing" if not raw else ("unknown" if record is None else record.refusal())
     if reason:
         _count_failure(raw, reason, record.client.tool_id if record else "", request)
-        raise Unauthenticated("A valid client token is required.")
+        raise Unauthenticated("A valid client token is required.", reason=f"token {reason}")
     if record.static:
         await _touch(record.token_id)
     return record.client
@@ -127,7 +134,31 @@ def presented_token(request: HttpRequest) -> str:
 def check_caller_address(request: HttpRequest) -> None:
     address = caller_address(request)
     if address is None or not any(address in net for net in settings.LLMCALLER_ALLOWED_NETWORKS):
-        raise Forbidden("This address may not call the gateway.")
+        raise AddressRefused("This address may not call the gateway.", reason="address refused")
+
+
+def check_address_rate(request: HttpRequest) -> None:
+    """Count the request against its address's per-minute limit, before any token
+    lookup: one cache increment, so a flood costs no database work."""
+    limit = settings.LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE
+    if not limit:
+        return
+    now = _clock()
+    window = int(now // ADDRESS_WINDOW)
+    key = ADDRESS_KEY.format(caller_address(request), window)
+    try:
+        cache.add(key, 0, ADDRESS_WINDOW + 5)
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        count = 1
+    except ConnectionError:
+        return  # not counted while the cache is down (fail open, as rate limits do)
+    if count > limit:
+        raise AddressLimited(
+            f"This address is over its limit of {limit} requests a minute.",
+            retry_after=ADDRESS_WINDOW - now % ADDRESS_WINDOW,
+            reason="address over limit",
+        )
 
 
 def caller_address(request: HttpRequest) -> IPv4Address | IPv6Address | None:

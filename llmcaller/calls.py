@@ -6,7 +6,11 @@ stream ends: it writes one line on the logger `llmcaller.calls` and awaits the
 audit batch that commits the call record. Prompts and answers appear in the log
 only when `LLMCALLER_LOG_PROMPTS` is on ("[redacted]" otherwise), and reach the
 audit trail only for clients that opted in. Error classes are ours, never
-upstream text.
+upstream text. A refusal before the caller's client is known (a bad token, a
+refused address or one over its limit) is counted in `audit.refusals` instead of
+a call record of its own; every other call, rejected or not, has one record that
+keeps its door, source address, token prefix, requestId and callerTool (when they
+parsed) and the message the caller got.
 """
 
 from __future__ import annotations
@@ -21,21 +25,35 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpRequest
 
 from audit import clock
+from audit.refusals import acount_refusal
 from audit.selectors import Reservation, arelease_budget
 from audit.services import record_call
 from audit.types import CallDoor, CallOutcome, CallRecordData
 from llmcaller.api.outputs import routing_json
-from llmcaller.errors import BadRequest, Forbidden, RateLimited, Unauthenticated, error_shape
+from llmcaller.auth import caller_address, presented_token
+from llmcaller.errors import (
+    ApiError,
+    BadRequest,
+    BudgetSpent,
+    Forbidden,
+    RateLimited,
+    Unauthenticated,
+    error_shape,
+)
 from llmcaller.metrics import observe_call
+from llmcaller.tokens import token_prefix
 from providers.tracing import child_span, mark_failed, start_call_span, trace_id_of
 from providers.types import Usage
+from routing.errors import RoutingError
 from routing.snapshot import acurrent_snapshot
 from routing.types import RoutedChat, RoutedEmbed, StreamCompleted
 
 logger = logging.getLogger("llmcaller.calls")
 REDACTED = "[redacted]"
+MAX_ID_LENGTH = 256  # requestId and callerTool, as the API accepts them
 
 
 @dataclass
@@ -47,6 +65,8 @@ class CallLog:
     started_at: datetime = field(default_factory=lambda: clock.now())
     request_id: str = ""
     caller_tool: str = ""
+    source_address: str = ""
+    token_prefix: str = ""
     client: str = ""
     client_id: int | None = None
     keeps_content: bool = False
@@ -81,6 +101,18 @@ class CallLog:
     config_hash: str = ""
     config_version: int | None = None
 
+    def came_from(self, request: HttpRequest) -> None:
+        """Who is calling, before anything is checked: address and token prefix."""
+        address = caller_address(request)
+        self.source_address = str(address) if address else request.META.get("REMOTE_ADDR", "")
+        self.token_prefix = token_prefix(presented_token(request))
+
+    def identified(self, request_id: Any, caller_tool: Any) -> None:
+        """The envelope's ids, kept even when the rest of the body is refused."""
+        for name, value in (("request_id", request_id), ("caller_tool", caller_tool)):
+            if isinstance(value, str) and len(value) <= MAX_ID_LENGTH:
+                setattr(self, name, value)
+
     def admitted(self, client: Any) -> None:
         self.client, self.client_id = client.tool_id, client.id
         self.keeps_content = client.keeps_content
@@ -93,6 +125,9 @@ class CallLog:
 
     def fail(self, exc: BaseException) -> None:
         self.outcome, self.failure = "error", exc
+        client = getattr(exc, "client", None)  # known, but refused the method
+        if client is not None and self.client_id is None:
+            self.admitted(client)
         routing = getattr(exc, "routing", None)  # how far routing got
         if routing is not None:
             self.routing = routing_json(routing)
@@ -128,12 +163,18 @@ class CallLog:
             self.config_hash, self.config_version = snapshot.config_hash, snapshot.config_version
         if logger.isEnabledFor(logging.INFO):  # no line to build when none is written
             logger.info(json.dumps(self.as_dict(), ensure_ascii=False, default=str))
-        record = self.record(status)
         observe_call(
-            method=self.method, door=self.door, outcome=record.outcome, provider=self.provider,
+            method=self.method, door=self.door, outcome=self._outcome(), provider=self.provider,
             model=self.model, seconds=time.perf_counter() - self.started,
             first_token_seconds=self.first_token - self.started if self.first_token else None,
         )  # fmt: skip
+        if self.refused_before_auth:  # counted per source and minute, not a chained record
+            await acount_refusal(
+                at=self.started_at, source=self.source_address, reason=self.failure.reason,
+                token_prefix=self.token_prefix, method=self.method,
+            )  # fmt: skip
+            return
+        record = self.record(status)
         try:
             if self.span is None:
                 await record_call(record)
@@ -160,6 +201,10 @@ class CallLog:
             mark_failed(self.span, record.error_class)
         self.span.end()
 
+    @property
+    def refused_before_auth(self) -> bool:
+        return isinstance(self.failure, ApiError) and self.failure.before_auth
+
     async def end_stream(self) -> None:
         """A stream that neither completed nor failed was cut off by its client."""
         if not self.completed_stream and self.outcome == "ok":
@@ -182,6 +227,8 @@ class CallLog:
             usage_estimated=self.usage.estimated,
             config_hash=routing.get("configHash", self.config_hash),
             config_version=routing.get("configVersion", self.config_version),
+            source_address=self.source_address, token_prefix=self.token_prefix,
+            message=self._message(),
             prompt_text=self._text(self.prompt) if self.keeps_content else None,
             response_text=self.output if self.keeps_content else None,
             content_retention_days=self.retention_days,
@@ -213,6 +260,9 @@ class CallLog:
                 return outcome
         return CallOutcome.UPSTREAM_ERROR
 
+    def _message(self) -> str:
+        return error_shape(self.failure).message[:255] if self.failure is not None else ""
+
     def _error_code(self) -> str:
         return error_shape(self.failure).code if self.failure is not None else ""
 
@@ -227,11 +277,14 @@ class CallLog:
         return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-# Refusals of the gateway's own, before any upstream was asked.
+# Refusals of the gateway's own, before any upstream was asked; the first match
+# wins (a spent budget is also a RateLimited).
 _REJECTIONS = (
     ((Unauthenticated, Forbidden), CallOutcome.REJECTED_AUTH),
+    ((BudgetSpent,), CallOutcome.REJECTED_BUDGET),
     ((RateLimited,), CallOutcome.REJECTED_LIMIT),
     ((BadRequest,), CallOutcome.INVALID_REQUEST),
+    ((RoutingError,), CallOutcome.NO_ROUTE),
 )
 
 

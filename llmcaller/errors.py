@@ -3,8 +3,9 @@
     error           HTTP  raised as
     BAD_REQUEST     400   BadRequest (schema violation)
     UNAUTHENTICATED 401   Unauthenticated (no, unknown, expired or revoked token)
-    FORBIDDEN       403   Forbidden (method not allowed, caller address refused)
-    RATE_LIMIT      429   RateLimited (client limits), UpstreamRateLimited
+    FORBIDDEN       403   Forbidden (method not allowed), AddressRefused
+    RATE_LIMIT      429   RateLimited (client limits), BudgetSpent, AddressLimited,
+                          UpstreamRateLimited
     TEMPORARY       503   UpstreamTemporary (after retries and fallbacks)
     PERMANENT       422   UpstreamPermanent, UnsupportedCapability, RouteRefused
     AUTH            502   UpstreamAuthRejected (our credential was refused)
@@ -15,6 +16,8 @@
 
 Every message is ours: upstream text never reaches a caller (the adapters' own
 detail goes to the log). Retry hints are clamped to 60 s, header and body alike.
+Refusals raised before the caller's client is known carry `before_auth` and a
+short `reason`: they are counted (`audit.refusals`), not chained one record each.
 """
 
 from __future__ import annotations
@@ -50,14 +53,21 @@ class ApiError(Exception):
 
     code = "CONFIG"
     status = 500
+    before_auth = False  # refused before the caller's client was known
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, param: str | None = None
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        param: str | None = None,
+        reason: str = "",
     ) -> None:
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
         self.param = param  # the request field at fault, when one is
+        self.reason = reason or self.code.lower()
 
 
 class BadRequest(ApiError):
@@ -66,6 +76,7 @@ class BadRequest(ApiError):
 
 class Unauthenticated(ApiError):
     code, status = "UNAUTHENTICATED", 401
+    before_auth = True
 
 
 class Forbidden(ApiError):
@@ -74,6 +85,22 @@ class Forbidden(ApiError):
 
 class RateLimited(ApiError):
     code, status = "RATE_LIMIT", 429
+
+
+class AddressRefused(Forbidden):
+    """The caller's address is outside `LLMCALLER_ALLOWED_NETWORKS`."""
+
+    before_auth = True
+
+
+class AddressLimited(RateLimited):
+    """The caller's address is over `LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE`."""
+
+    before_auth = True
+
+
+class BudgetSpent(RateLimited):
+    """The client's daily or monthly token budget is spent."""
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from django.core.cache import cache
 from audit import clock
 from audit.selectors import Reservation, abudget_status, areserve_budget
 from llmcaller.auth import CallerClient
-from llmcaller.errors import RateLimited
+from llmcaller.errors import BudgetSpent, RateLimited
 from llmcaller.metrics import BUDGET_REJECTED, RATE_REJECTED
 from providers.types import ChatMessage
 from providers.usage_estimate import estimate_prompt_tokens, estimate_tokens
@@ -94,4 +94,4 @@ def _refuse_spent(resets_at: Any) -> None:
     BUDGET_REJECTED.inc()
     wait = (resets_at - clock.now()).total_seconds() if resets_at else None
     when = f" It resets at {resets_at:%Y-%m-%d %H:%M} UTC." if resets_at else ""
-    raise RateLimited(f"The client's token budget is spent.{when}", retry_after=wait)
+    raise BudgetSpent(f"The client's token budget is spent.{when}", retry_after=wait)

@@ -41,3 +41,15 @@ class RotatingFileHandler(StandardRotatingFileHandler):
             return False  # an empty file is never rolled over, however long the line
         path = self.baseFilename
         return not (os.path.exists(path) and not os.path.isfile(path))
+
+
+class ClientErrorsWithoutTraceback(logging.Filter):
+    """Django logs every 4xx answer on `django.request` with the exception that made
+    it: a refused permission (403) or a missing page (404) is the client's mistake,
+    and its traceback only buries the log. The one line stays; 5xx keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if status is not None and status < 500:
+            record.exc_info, record.exc_text = None, None
+        return True

@@ -305,6 +305,11 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"AUDIT_MODEL_PRICES must be model=price pairs: {exc}") from exc
 AUDIT_SAVING_REFERENCE_MODEL = env.str("AUDIT_SAVING_REFERENCE_MODEL", default="")
+# Refusals before authentication are counted in memory and written as per-minute
+# counts at most this often per process (0: at every refusal).
+AUDIT_REFUSAL_FLUSH_SECONDS = env.float("AUDIT_REFUSAL_FLUSH_SECONDS", default=1.0)
+if AUDIT_REFUSAL_FLUSH_SECONDS < 0:
+    raise ImproperlyConfigured("AUDIT_REFUSAL_FLUSH_SECONDS must not be negative.")
 
 
 # Keys of the tamper-evident trail (HMAC-SHA256), e.g. "2026b:<secret>,2026a:<secret>":
@@ -337,7 +342,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": _log_handlers,
     "root": {"handlers": list(_log_handlers), "level": LOG_LEVEL},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "filters": {"client_errors": {"()": "llmcaller.logfile.ClientErrorsWithoutTraceback"}},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+        "django.request": {"filters": ["client_errors"]},
+        "django.security": {"filters": ["client_errors"]},
+    },
 }
 
 # --- Auth, i18n, static --------------------------------------------------------
@@ -347,6 +358,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LANGUAGE_CODE = "en-us"
+# Timestamps with seconds and the timezone everywhere in the admin.
+FORMAT_MODULE_PATH = ["llmcaller.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -414,6 +427,13 @@ LLMCALLER_ALLOWED_NETWORKS = _networks(
 LLMCALLER_TRUSTED_PROXIES = _networks(
     "LLMCALLER_TRUSTED_PROXIES", env.list("LLMCALLER_TRUSTED_PROXIES", default=[])
 )
+# Requests one source address may make a minute, counted before its token is
+# looked up, so a host without a token cannot drive work at line rate (0: no limit).
+LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE = env.int(
+    "LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE", default=600
+)
+if LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE < 0:
+    raise ImproperlyConfigured("LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE must not be negative.")
 
 # --- OAuth 2 client credentials ---------------------------------------------------
 

@@ -54,6 +54,13 @@ def fingerprint(raw: str) -> str:
     return hash_token(raw)[:12] if raw else "none"
 
 
+def token_prefix(raw: str) -> str:
+    """What a call record may show of a presented token: its first characters, at
+    most the display length and never more than a third of it, so a short or
+    mistyped secret is not spelled out."""
+    return raw[: min(DISPLAY_LENGTH, len(raw) // 3)]
+
+
 def issue_token(
     *,
     client: Client,

@@ -151,7 +151,11 @@ class ProviderAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
 
     @admin.action(description="Probe now", permissions=["probe"])
     def probe_now_action(self, request: HttpRequest, queryset: QuerySet[Provider]) -> None:
-        for report in probe_providers(providers=list(queryset)):
+        # A disabled provider is not contacted: an operator disabled it for a reason.
+        for provider in queryset.filter(enabled=False):
+            note = f"{provider.key}: not probed, it is disabled (enable it first)."
+            self.message_user(request, note, messages.WARNING)
+        for report in probe_providers(providers=list(queryset.filter(enabled=True))):
             level = messages.SUCCESS if report.status == HealthStatus.OK else messages.WARNING
             self.message_user(request, str(report), level)
 
@@ -177,7 +181,7 @@ class ModelAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
     @admin.action(description="Send a test prompt", permissions=["send_test_prompt"])
     def send_test_prompt_action(self, request: HttpRequest, queryset: QuerySet[Model]) -> None:
         for model in queryset.select_related("provider"):
-            result = send_test_prompt(model=model)
+            result = send_test_prompt(model=model, actor=request.user.get_username())
             self.message_user(
                 request, str(result), messages.SUCCESS if result.ok else messages.ERROR
             )

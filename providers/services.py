@@ -1,16 +1,21 @@
 """What other apps, the admin and the commands ask of providers.
 
 Discovery and probes live in their own modules (`discovery`, `probes`); this
-module is their public surface, plus the operator's test prompt.
+module is their public surface, plus the operator's test prompt, which leaves a
+call record of its own (door `admin`, the operator as its client) like any call.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
+from django.utils import timezone
 
+from audit.services import record_call_sync
+from audit.types import CallDoor, CallMethod, CallOutcome, CallRecordData
 from providers.adapters.naming import capabilities_for
 from providers.discovery import DiscoverySummary, discover_models
 from providers.errors import UpstreamError
@@ -48,9 +53,32 @@ class TestPromptResult:
         return f"{self.model} {verdict} in {self.latency_ms:.0f} ms ({tokens}): {self.answer}"
 
 
-def send_test_prompt(*, model: Model, prompt: str = TEST_PROMPT) -> TestPromptResult:
-    """Call one model through its provider's adapter, as a gateway call would."""
-    return async_to_sync(_send_test_prompt)(model, model.provider, prompt)
+def send_test_prompt(
+    *, model: Model, prompt: str = TEST_PROMPT, actor: str = "admin"
+) -> TestPromptResult:
+    """Call one model through its provider's adapter, as a gateway call would, and
+    record the call (door `admin`, client `admin:<actor>`)."""
+    started_at = timezone.now()
+    result = async_to_sync(_send_test_prompt)(model, model.provider, prompt)
+    record_call_sync(_record(model, result, actor, started_at))
+    return result
+
+
+def _record(
+    model: Model, result: TestPromptResult, actor: str, started_at: object
+) -> CallRecordData:
+    embeds = model.serves(Capability.EMBED) and not model.serves(Capability.CHAT)
+    return CallRecordData(
+        request_id=f"admin-test-{uuid.uuid4().hex[:12]}", trace_id=uuid.uuid4().hex,
+        method=CallMethod.EMBED if embeds else CallMethod.CHAT, door=CallDoor.ADMIN,
+        outcome=CallOutcome.SUCCESS if result.ok else CallOutcome.UPSTREAM_ERROR,
+        started_at=started_at, client_name=f"admin:{actor}"[:128], caller_tool="test prompt",
+        provider=model.provider.key, model=model.model_id, strategy="caller-override",
+        error_class="" if result.ok else "UPSTREAM",
+        message="" if result.ok else result.answer[:255],
+        latency_ms=round(result.latency_ms), input_tokens=result.usage.input_tokens,
+        output_tokens=result.usage.output_tokens,
+    )  # fmt: skip
 
 
 async def _send_test_prompt(model: Model, provider: Provider, prompt: str) -> TestPromptResult:

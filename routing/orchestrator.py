@@ -194,7 +194,9 @@ class _Run:
             breakers.clean.update(snapshot.providers)
         plan = plan_call(request, snapshot, breakers.states)
         if not plan.steps:
-            raise _no_route(request, plan)
+            refusal = _no_route(request, plan)
+            refusal.routing = RoutingInfo(plan, "", (), None, False)  # what was considered
+            raise refusal
         return cls(request, plan, snapshot, breaker, breakers)
 
     async def walk(self, attempt: Attempter) -> tuple[Any, RouteStep]:

@@ -12,6 +12,11 @@ clock. The first step comes from the first rule that yields a usable model:
     3. capability default  the capability's default model, then by score
                          (unscored = 0), ties in configuration order
 
+`chatStream` follows chat's defaults (scores and default models) and chat's
+default chain unless it has its own: a stream is a chat answered in pieces, and
+an operator who set up chat expects streams to go the same way. The plan says
+which applied (`defaults_from`, `chain_from`).
+
 Then the capability's default fallback chain (or the one the caller named) is
 appended (models already planned
 are not repeated, but take the chain's rule for which failures move on). A model
@@ -59,14 +64,15 @@ def plan_call(
     tokens = estimate_tokens(request)
     task, task_source, task_reasons = _task_of(request)
     judge = _Judge(request, snapshot, state, tokens)
+    defaults_from, chain_from = _settings_of(request.capability, snapshot)
     strategy, primary = None, None
-    for rule, candidates in _rules(request, snapshot, task):
+    for rule, candidates in _rules(request, snapshot, task, defaults_from):
         primary = judge.first_usable(candidates, rule)
         if primary is not None:
             strategy = rule
             break
     steps = [primary] if primary else []
-    chain = request.chain or snapshot.default_chains.get(request.capability)
+    chain = request.chain or snapshot.default_chains.get(chain_from)
     if chain is not None:
         steps = _adopt_move_on(steps, snapshot.chains[chain])
         steps += judge.chain_steps(snapshot.chains[chain], planned=steps)
@@ -78,7 +84,23 @@ def plan_call(
         task=task, task_source=task_source, task_reasons=task_reasons,
         chain=chain, estimated_tokens=tokens, config_hash=snapshot.config_hash,
         config_version=snapshot.config_version,
+        defaults_from=defaults_from, chain_from=chain_from if chain else None,
     )  # fmt: skip
+
+
+def _settings_of(capability: str, snapshot: Snapshot) -> tuple[str, str]:
+    """Whose defaults and default chain a capability routes by: its own, except a
+    chatStream with none of its own, which takes chat's."""
+    if capability != Capability.CHAT_STREAM:
+        return capability, capability
+    own_defaults = any(
+        capability in m.scores or capability in m.defaults for m in snapshot.models.values()
+    )
+    own_chain = capability in snapshot.default_chains
+    return (
+        capability if own_defaults else Capability.CHAT,
+        capability if own_chain else Capability.CHAT,
+    )
 
 
 def _adopt_move_on(steps: list[RouteStep], chain: ChainSpec) -> list[RouteStep]:
@@ -105,7 +127,7 @@ def _task_of(request: RouteRequest) -> tuple[str | None, str | None, tuple[str, 
 
 
 def _rules(
-    request: RouteRequest, snapshot: Snapshot, task: str | None
+    request: RouteRequest, snapshot: Snapshot, task: str | None, defaults_from: str
 ) -> Iterable[tuple[Strategy, Iterable[ModelSpec | tuple[str, str]]]]:
     if request.chain:
         steps = snapshot.chains[request.chain].steps
@@ -117,7 +139,7 @@ def _rules(
         return  # a pin is never overruled by preferences or defaults
     if task is not None:
         yield Strategy.TASK_PREFERENCE, snapshot.task_preferences.get(task, ())
-    yield Strategy.CAPABILITY_DEFAULT, snapshot.ranked.get(request.capability, ())
+    yield Strategy.CAPABILITY_DEFAULT, snapshot.ranked.get(defaults_from, ())
 
 
 def _pinned(request: RouteRequest, snapshot: Snapshot) -> list[ModelSpec | tuple[str, str]]:

@@ -201,6 +201,8 @@ class RoutePlan:
     estimated_tokens: int = 0
     config_hash: str = ""
     config_version: int | None = None
+    defaults_from: str = ""  # whose defaults ranked the models (chatStream may take chat's)
+    chain_from: str | None = None  # whose default chain was appended, if any
 
     @property
     def primary(self) -> RouteStep | None:

@@ -34,6 +34,7 @@ from routing.types import CachePolicy
 
 # The status recorded for a call whose client left before its answer (nginx's 499).
 CLIENT_CLOSED_REQUEST = 499
+_UNPARSED = object()
 
 
 class StrictCharField(serializers.CharField):
@@ -74,19 +75,28 @@ class EnvelopeInput(StrictSerializer):
     timestamp = serializers.DateTimeField(required=False)
 
 
+def json_body(request: HttpRequest) -> Any:
+    """The request's JSON body, parsed once however often it is asked for."""
+    parsed = getattr(request, "_llmcaller_json", _UNPARSED)
+    if parsed is _UNPARSED:
+        try:
+            parsed = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("The request body is not valid JSON.") from None
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise BadRequest(f"The request body is larger than {limit} bytes.") from None
+        request._llmcaller_json = parsed
+    return parsed
+
+
 def validate(serializer_class: type[StrictSerializer], request: HttpRequest) -> dict[str, Any]:
-    return validate_data(serializer_class, load_body(request))
+    return validate_data(serializer_class, json_body(request))
 
 
 def load_body(request: HttpRequest) -> Any:
     """The request body's JSON (None when empty), or BadRequest."""
-    try:
-        return json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The request body is not valid JSON.") from None
-    except RequestDataTooBig:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        raise BadRequest(f"The request body is larger than {limit} bytes.") from None
+    return json_body(request)
 
 
 def validate_data(serializer_class: type[StrictSerializer], data: Any) -> dict[str, Any]:
@@ -150,6 +160,7 @@ class ApiView(View):
 
     async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         self.call = CallLog(self.api_method, door=self.door)
+        self.call.came_from(request)
         trace = self.call.start_trace(request.headers)
         try:
             response = await self._handle(request, *args, **kwargs)
@@ -179,6 +190,8 @@ class ApiView(View):
             raise
         except Exception as exc:  # every failure answers in the door's error shape
             self.call.fail(exc)
+            if not self.call.refused_before_auth:
+                self._identify(request)
             return self.error_response(exc)
 
     async def admit(
@@ -198,3 +211,12 @@ class ApiView(View):
         if client.has_budget:
             self.call.reservation = await reserve_budget(client, data)
         return client, data
+
+    def _identify(self, request: HttpRequest) -> None:
+        """Keep requestId and callerTool for the record, however the call ends."""
+        try:
+            body = json_body(request)
+        except BadRequest:
+            return  # validation answers it; the record has no ids to keep
+        if isinstance(body, Mapping):
+            self.call.identified(body.get("requestId"), body.get("callerTool"))

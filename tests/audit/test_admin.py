@@ -92,20 +92,78 @@ def test_the_list_filters_by_the_configuration_version_that_routed_a_call(qa_cli
 
 def test_the_change_page_shows_the_route_and_attempts_readably(qa_client):
     record = CallRecordFactory(
-        routing={"capability": "chat", "strategy": "fallback", "reason": "primary timed out"},
+        routing={
+            "capability": "chat", "strategy": "fallback", "reason": "primary timed out",
+            "candidates": [{"provider": "lms-a", "model": "m1", "strategy": "capability-default",
+                            "score": 70, "skipped": None}],
+        },
         attempts=[
-            {"provider": "lms-a", "model": "m1", "outcome": "TEMPORARY"},
-            {"provider": "lms-b", "model": "m2", "outcome": "ok"},
+            {"provider": "lms-a", "model": "m1", "outcome": "TEMPORARY", "latencyMs": 12.5},
+            {"provider": "lms-b", "model": "m2", "outcome": "ok", "latencyMs": 3.0},
         ],
-    )
+    )  # fmt: skip
 
     page = qa_client.get(
         reverse("admin:audit_callrecord_change", args=[record.pk])
     ).content.decode()
 
     assert "<dt>reason</dt><dd>primary timed out</dd>" in page
-    assert "<tr><td>2</td><td>lms-b</td><td>m2</td><td>ok</td></tr>" in page
+    squeezed = " ".join(page.split()).replace("> <", "><")
+    assert "<td>2</td><td>lms-b</td><td>m2</td><td>ok</td><td>3.0</td>" in squeezed
+    # the preview's own table of candidates
+    assert 'id="record-considered" class="plan-considered"' in page
+    assert "<td>lms-a</td><td>m1</td><td>capability-default</td><td>70</td><td>usable</td>" in (
+        squeezed
+    )
     assert "&quot;capability&quot;" not in page  # no raw JSON dump
+
+
+def test_timestamps_show_seconds_and_the_timezone_in_the_list_and_the_csv(qa_client):
+    from datetime import UTC, datetime
+
+    CallRecordFactory(started_at=datetime(2026, 3, 1, 9, 15, 42, 250000, tzinfo=UTC))
+
+    page = qa_client.get(reverse("admin:audit_callrecord_changelist")).content.decode()
+    rows = _csv(qa_client.get(reverse("admin:audit_callrecord_export")))
+
+    assert "2026-03-01 09:15:42 UTC" in page
+    assert rows[0]["started_at"] == "2026-03-01T09:15:42.250+00:00"
+
+
+def test_the_list_leads_with_outcome_error_latency_tokens_and_door(qa_client):
+    CallRecordFactory(outcome=CallOutcome.NO_ROUTE, error_class="PERMANENT", door="admin")
+
+    page = qa_client.get(reverse("admin:audit_callrecord_changelist")).content.decode()
+
+    headers = [h.split('"')[0] for h in page.split('<th scope="col" class="')[1:]]
+    columns = [h.removeprefix("sortable ").split()[0] for h in headers]
+    assert columns[1:7] == [
+        "column-started_at", "column-outcome_badge", "column-error_class", "column-latency_ms",
+        "column-total_tokens", "column-door",
+    ]  # fmt: skip
+    assert "refused: no route" in page and "PERMANENT" in page
+
+
+def test_refusals_before_authentication_are_shown_beside_the_records(qa_client):
+    from django.utils import timezone
+
+    from audit.models import RefusalCount
+
+    minute = timezone.now().replace(second=0, microsecond=0)
+    RefusalCount.objects.create(
+        minute=minute,
+        source_address="10.0.0.9",
+        reason="token unknown",
+        token_prefix="llmc_abc",
+        count=41,
+    )
+
+    page = qa_client.get(reverse("admin:audit_callrecord_changelist")).content.decode()
+    counts = qa_client.get(reverse("admin:audit_refusalcount_changelist")).content.decode()
+
+    assert "<strong>41</strong> requests from 1 source" in page
+    assert "token unknown: 41" in page
+    assert "10.0.0.9" in counts and "llmc_abc" in counts
 
 
 def test_the_export_link_keeps_the_changelist_filters(qa_client):
@@ -153,8 +211,8 @@ def test_the_dashboard_draws_charts_from_the_roll_ups(qa_client):
 
     page = qa_client.get(reverse("admin:audit_dashboard_changelist")).content.decode()
 
-    assert page.count('<svg class="audit-chart"') == 5
-    assert "<title>lmstudio p50: 75 ms</title>" in page
+    assert page.count('<svg class="audit-chart"') == 6
+    assert "<title>lmstudio p50: 90 ms</title>" in page
     assert "RATE_LIMIT" in page
     assert "<strong>4</strong> calls" in page
 

@@ -68,6 +68,6 @@ def test_qa_reviews_filters_exports_and_reads_the_dashboard(tmp_path: Path):
         page.goto(f"{gateway}/admin/")
         page.click("text=Dashboard")
         page.wait_for_selector(".audit-figures")
-        assert page.locator("svg.audit-chart").count() == 5
+        assert page.locator("svg.audit-chart").count() == 6
         assert "10" in page.inner_text(".audit-figures")
         page.screenshot(path="var/audit-dashboard.png", full_page=True)

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from audit.models import CallRecord, HourlyRollup
+from audit.models import LATENCY_BUCKETS_MS, CallRecord, HourlyRollup
 from audit.rollups import latency_percentile, roll_up_hours
 from audit.selectors import usage_for
 from audit.types import CallOutcome
@@ -29,7 +29,7 @@ def test_an_hour_is_summed_per_route_and_outcome():
     ok = HourlyRollup.objects.get(outcome=CallOutcome.SUCCESS)
     assert ok.hour == NINE.replace(minute=0)
     assert (ok.calls, ok.errors, ok.input_tokens, ok.latency_sum_ms) == (3, 0, 30, 240)
-    assert ok.latency_buckets[2] == 3  # 80 ms falls in the 50–100 ms bucket
+    assert ok.latency_buckets[17] == 3  # 80 ms falls in the 80–100 ms bucket
     failed = HourlyRollup.objects.get(outcome=CallOutcome.UPSTREAM_ERROR)
     assert (failed.calls, failed.errors, failed.error_class) == (1, 1, "TEMPORARY")
 
@@ -71,8 +71,22 @@ def test_usage_adds_the_tail_to_the_roll_ups_without_counting_twice():
 
 
 def test_percentiles_come_from_the_buckets():
-    buckets = [0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0]  # ten calls between 50 and 100 ms
+    buckets = [0] * (len(LATENCY_BUCKETS_MS) + 1)
+    buckets[17] = 10  # ten calls between 80 and 100 ms
 
-    assert latency_percentile(buckets, 0.5) == pytest.approx(75)
-    assert latency_percentile(buckets, 0.95) == pytest.approx(97.5)
-    assert latency_percentile([0] * 12, 0.5) is None
+    assert latency_percentile(buckets, 0.5) == pytest.approx(90)
+    assert latency_percentile(buckets, 0.95) == pytest.approx(99)
+    assert latency_percentile([0] * len(buckets), 0.5) is None
+    assert latency_percentile([0, 0, 10] + [0] * 9, 0.5) is None  # an older layout
+
+
+def test_fast_calls_are_not_misstated_by_a_coarse_bucket():
+    CallRecordFactory.create_batch(19, started_at=NINE, latency_ms=0)
+    CallRecordFactory(started_at=NINE, latency_ms=2)
+    roll_up_hours()
+
+    [row] = HourlyRollup.objects.all()
+
+    assert latency_percentile(row.latency_buckets, 0.5) < 1  # the real p50 is 0 ms
+    assert latency_percentile(row.latency_buckets, 0.95) <= 1  # and p95 is 0 ms
+    assert latency_percentile(row.latency_buckets, 1.0) <= 3  # the slowest took 2 ms

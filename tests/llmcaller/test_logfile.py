@@ -30,3 +30,19 @@ def test_it_writes_and_rolls_over_as_the_standard_handler_does(tmp_path, length)
 
     assert ours == standard
     assert set(ours) == {"calls.log", "calls.log.1", "calls.log.2"}
+
+
+@pytest.mark.django_db
+def test_a_refused_admin_page_logs_one_line_without_a_traceback(client, caplog):
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_user("viewer", password="pw", is_staff=True)
+    client.force_login(staff)
+
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = client.get("/admin/audit/callrecord/export.csv")
+
+    assert response.status_code == 403
+    [line] = [r for r in caplog.records if r.name == "django.request"]
+    assert "Forbidden" in line.getMessage()
+    assert line.exc_info is None  # the reason, not a page of traceback

@@ -67,6 +67,7 @@ def test_the_printed_password_and_token_work_and_the_demo_provider_is_healthy(de
     answer = httpx.post(f"{base}/mcp/chat", json=body, headers={"x-llm-caller-token": token})
     assert answer.status_code == 200
     assert answer.json()["message"]["content"] == "Sandbox reply to: Hi"
+    _assert_the_demo_routes_with_a_fallback(base, token, body)
 
     uat = subprocess.run(
         [sys.executable, "manage.py", "run_uat", "--url", base, "--token", token],
@@ -95,3 +96,23 @@ def _wait_until_up(client: httpx.Client, seconds: float = 20.0) -> None:
         except httpx.HTTPError:
             time.sleep(0.1)
     raise AssertionError("the demo gateway did not come up")
+
+
+def _assert_the_demo_routes_with_a_fallback(base: str, token: str, body: dict) -> None:
+    """The seeded routing: chat's default with a fallback chain, streams following
+    chat, coding sent by task preference."""
+    headers = {"x-llm-caller-token": token}
+    routing = httpx.post(f"{base}/mcp/chat", json=body, headers=headers).json()
+    routing = routing["providerInfo"]["routing"]
+    assert (routing["strategy"], routing["chain"]) == ("capability-default", "demo-chat-fallback")
+    considered = [c["model"] for c in routing["candidates"] if c["skipped"] is None]
+    assert considered[:2] == ["qwen2.5-7b-instruct", "qwen2-vl-7b-instruct"]  # a fallback
+
+    with httpx.stream("POST", f"{base}/mcp/chatStream", json=body, headers=headers) as stream:
+        completion = next(line for line in stream.iter_lines() if '"completion"' in line)
+    assert '"chain": "demo-chat-fallback"' in completion.replace('":"', '": "')
+
+    coding = dict(body, messages=[{"role": "user", "content": "Fix this Python function"}],
+                  task="coding")  # fmt: skip
+    answer = httpx.post(f"{base}/mcp/chat", json=coding, headers=headers).json()
+    assert answer["providerInfo"]["routing"]["strategy"] == "task-preference"

@@ -148,3 +148,16 @@ def test_a_stored_key_and_a_variable_at_once_are_refused(admin_client):
 
     assert response.status_code == 200
     assert "Choose one credential source" in response.content.decode()
+
+
+def test_probe_now_does_not_contact_a_disabled_provider(admin_client, upstream):
+    off = ProviderFactory(key="off", base_url=upstream.url, enabled=False)
+
+    response = admin_client.post(
+        reverse("admin:providers_provider_changelist"),
+        {"action": "probe_now_action", "_selected_action": [off.pk]},
+        follow=True,
+    )
+
+    assert upstream.requests() == {} or sum(upstream.requests().values()) == 0
+    assert "not probed, it is disabled" in response.content.decode()

@@ -108,3 +108,25 @@ def test_the_admin_action_shows_the_answer_or_the_sanitized_error(upstream, admi
     assert "qwen2.5-7b-instruct answered in" in page
     assert "no-such-model failed" in page and "refused the request (HTTP 404)" in page
     assert Model.objects.count() == 2
+
+
+def test_a_test_prompt_from_the_admin_leaves_a_call_record_from_the_admin_door(
+    upstream, admin_client
+):
+    from audit.models import CallRecord
+
+    model = ModelFactory(
+        provider=ProviderFactory(key="lms", base_url=upstream.url), model_id="qwen2.5-7b-instruct"
+    )
+
+    admin_client.post(
+        reverse("admin:providers_model_changelist"),
+        {"action": "send_test_prompt_action", "_selected_action": [model.pk]},
+    )
+
+    record = CallRecord.objects.get()
+    assert (record.door, record.client_name, record.method, record.outcome) == (
+        "admin", "admin:admin", "chat", "success",
+    )  # fmt: skip
+    assert (record.provider, record.model) == ("lms", "qwen2.5-7b-instruct")
+    assert record.output_tokens > 0

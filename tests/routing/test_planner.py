@@ -251,3 +251,30 @@ def test_tokens_are_characters_over_four_plus_max_tokens():
     request = RouteRequest(CHAT, user("x" * 9), max_tokens=5)
 
     assert estimate_tokens(request) == 3 + 5
+
+
+def test_a_stream_follows_chats_defaults_and_chain_when_it_has_none_of_its_own():
+    from tests.routing.support import STREAM
+
+    plan = plan_call(RouteRequest(STREAM, messages=user("hi")), compile_config(), {})
+
+    assert [(s.provider, s.model) for s in plan.steps] == [("local", "llama"), ("cloud", "gpt")]
+    assert (plan.defaults_from, plan.chain_from, plan.chain) == (CHAT, CHAT, "chat-safety")
+
+
+def test_a_stream_configured_separately_routes_by_its_own_settings():
+    from tests.routing.support import STREAM, step
+
+    config = base_config()
+    config["capability_scores"].append(score("local/qwen-coder", STREAM, 95, default=True))
+    config["fallback_chains"].append({
+        "name": "stream-only", "capability": STREAM, "is_default": True, "description": "",
+        "steps": [step("local/llama")],
+    })  # fmt: skip
+
+    plan = plan_call(RouteRequest(STREAM, messages=user("hi")), compile_config(config), {})
+
+    assert [(s.provider, s.model) for s in plan.steps] == [
+        ("local", "qwen-coder"), ("local", "llama"),
+    ]  # fmt: skip
+    assert (plan.defaults_from, plan.chain_from, plan.chain) == (STREAM, STREAM, "stream-only")

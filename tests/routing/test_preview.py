@@ -54,3 +54,30 @@ def test_the_preview_needs_a_staff_login(client):
     page = client.get(reverse("admin:routing_preview"))
 
     assert page.status_code == 302
+
+
+def test_qa_reads_the_preview_with_no_breadcrumb_to_a_page_it_may_not_open(client):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from audit.roles import QA_GROUP
+
+    qa = get_user_model().objects.create_user("qa", password="pw", is_staff=True)
+    qa.groups.add(Group.objects.get(name=QA_GROUP))
+    client.force_login(qa)
+
+    page = client.get(reverse("admin:routing_preview"))
+
+    assert page.status_code == 200
+    breadcrumbs = page.content.decode().split('class="breadcrumbs"')[1].split("</div>")[0]
+    for href in breadcrumbs.split('href="')[1:]:
+        assert client.get(href.split('"')[0]).status_code == 200
+
+
+def test_the_preview_says_a_stream_follows_chats_defaults(admin_client, configured):
+    page = admin_client.get(
+        reverse("admin:routing_preview"), {"capability": "chatStream", "prompt": "hello"}
+    ).content.decode()
+
+    said = page.split('id="plan-stream-settings"')[1].split("</p>")[0]
+    assert "chatStream has no defaults of its own: it follows chat's." in said

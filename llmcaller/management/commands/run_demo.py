@@ -3,7 +3,10 @@
 It finds an upstream (an LM Studio answering at LMSTUDIO_URL, else a sandbox
 upstream it starts on SANDBOX_PORT), seeds the demo configuration, sets the demo
 admin's password, issues a fresh token for the demo client (revoking its older
-ones), discovers and probes, prints how to sign in and call, and then serves
+ones), discovers and probes, seeds a routing story over what it discovered
+(capability defaults for chat and embed, which chatStream follows, a default
+chat fallback chain, coding sent to a code-capable model) unless routing is
+already configured, prints how to sign in and call, and then serves
 the gateway with a probe loop and an audit roll-up loop beside it until
 interrupted. Child processes stop
 with it.
@@ -25,8 +28,9 @@ from django.core.management.base import BaseCommand, CommandError
 from llmcaller.models import ApiMethod, Client
 from llmcaller.tokens import issue_token, revoke_tokens
 from providers.errors import UpstreamError
-from providers.models import Capability, Provider
+from providers.models import Capability, Model, Provider
 from providers.services import discover_models, probe_providers
+from routing.models import CapabilityScore, FallbackChain, FallbackStep, Task, TaskPreference
 
 DEMO_ADMIN = "admin"
 DEMO_CLIENT = "demo-tool"
@@ -45,6 +49,7 @@ class Command(BaseCommand):
             password = self.reset_admin_password()
             token = self.reissue_demo_token()
             self.discover_and_probe()
+            self.seed_routing()
             self.print_welcome(password, token)
             children.append(self.spawn("probe_providers", "--loop", quiet=True))
             children.append(self.spawn("roll_up_audit", "--loop", quiet=True))
@@ -119,6 +124,36 @@ class Command(BaseCommand):
         for report in probe_providers(providers=providers):
             self.stdout.write(str(report))
 
+    def seed_routing(self) -> None:
+        """Defaults, a fallback chain and a coding preference over the demo's models,
+        so the first plans show a fallback; an operator's own routing is kept."""
+        if CapabilityScore.objects.exists() or FallbackChain.objects.exists():
+            return
+        models = list(Model.objects.filter(provider__key="lmstudio", enabled=True))
+        chat = sorted((m for m in models if m.serves(Capability.CHAT)), key=_chat_rank)
+        embed = [m for m in models if m.serves(Capability.EMBED)]
+        if not chat:
+            return
+        for position, model in enumerate(chat[:3]):
+            score = 80 - 10 * position
+            CapabilityScore.objects.create(
+                model=model, capability=Capability.CHAT, score=score, is_default=position == 0
+            )
+        if embed:
+            CapabilityScore.objects.create(
+                model=embed[0], capability=Capability.EMBED, score=80, is_default=True
+            )
+        chain = FallbackChain.objects.create(
+            name="demo-chat-fallback", capability=Capability.CHAT, is_default=True,
+            description="The demo's chat defaults, then the next chat models in turn.",
+        )  # fmt: skip
+        for position, model in enumerate(chat[:3]):
+            FallbackStep.objects.create(chain=chain, position=position, model=model)
+        coder = next((m for m in chat if _codes(m)), chat[0])
+        TaskPreference.objects.create(task=Task.CODING, position=0, model=coder)
+        self.stdout.write(f"Routing: chat to {chat[0].model_id}, falling back along "
+                          f"{chain.name}; coding to {coder.model_id}.")  # fmt: skip
+
     def print_welcome(self, password: str, token: str) -> None:
         base = f"http://{settings.LLMCALLER_HOST}:{settings.LLMCALLER_PORT}"
         body = '{"requestId":"r1","callerTool":"demo","messages":[{"role":"user","content":"Hi"}]}'
@@ -160,3 +195,15 @@ def _wait_until_answering(url: str, seconds: float = 20.0) -> None:
             return
         time.sleep(0.1)
     raise CommandError(f"The sandbox upstream did not start on {url} within {seconds:g} s.")
+
+
+def _chat_rank(model: Model) -> tuple[bool, bool, str]:
+    """Loaded text models first, vision models after them: the usual chat default."""
+    return (not model.loaded, "vl" in model.model_id.lower(), model.model_id)
+
+
+def _codes(model: Model) -> bool:
+    """A model trained for code, by its name (qwen2.5-coder, codestral, starcoder…),
+    else one trained for tool use, which writes code as well."""
+    name = model.model_id.lower()
+    return "code" in name or model.tool_use

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from audit.models import CallContent, CallRecord
+from audit.models import CallContent, CallRecord, RefusalCount
 from audit.types import CallOutcome
 from llmcaller.models import Client
 from tests.llmcaller.helpers import (
@@ -69,19 +69,21 @@ def test_an_upstream_failure_after_retries_is_one_record(api, provider, upstream
 
 
 @pytest.mark.parametrize(
-    ("headers", "status", "outcome"),
-    [
-        ({"x-llm-caller-token": "not-a-token"}, 401, CallOutcome.REJECTED_AUTH),
-        ({}, 401, CallOutcome.REJECTED_AUTH),
-    ],
+    ("headers", "reason"),
+    [({"x-llm-caller-token": "not-a-token-at-all"}, "token unknown"), ({}, "token missing")],
 )
-def test_a_refused_caller_is_one_record(gateway, provider, headers, status, outcome):
+def test_a_caller_refused_before_authentication_is_counted_not_recorded(
+    gateway, provider, headers, reason, settings
+):
+    settings.AUDIT_REFUSAL_FLUSH_SECONDS = 0
+
     response = httpx.post(f"{gateway}/mcp/chat", json=chat_body(), headers=headers)
 
-    assert response.status_code == status
-    record = only_record()
-    assert (record.outcome, record.error_class, record.client_name) == (
-        outcome, "UNAUTHENTICATED", "",
+    assert response.status_code == 401
+    assert not CallRecord.objects.exists()
+    refusal = RefusalCount.objects.get()
+    assert (refusal.source_address, refusal.reason, refusal.method, refusal.count) == (
+        "127.0.0.1", reason, "chat", 1,
     )  # fmt: skip
 
 
@@ -147,7 +149,7 @@ def test_a_spent_token_budget_refuses_the_next_call_until_it_resets(api, provide
     assert body["error"] == "RATE_LIMIT" and "budget is spent" in body["message"]
     assert "resets at" in body["message"]
     assert int(second.headers["Retry-After"]) <= 60 and body["retryAfterMs"] <= 60_000
-    assert CallRecord.objects.filter(outcome=CallOutcome.REJECTED_LIMIT).count() == 1
+    assert CallRecord.objects.filter(outcome=CallOutcome.REJECTED_BUDGET).count() == 1
 
 
 def test_an_opted_in_client_keeps_prompt_and_answer_apart_from_the_record(api, provider):

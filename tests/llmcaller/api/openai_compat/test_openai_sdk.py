@@ -38,7 +38,9 @@ def _sdk(gateway: str, token: str) -> openai.OpenAI:
 
 @pytest.fixture
 def sdk(gateway: str, token: str, provider: Provider) -> Iterator[openai.OpenAI]:
-    Model.objects.filter(provider=provider, model_id=CHAT_MODEL).update(tool_use=True)
+    chat = Model.objects.get(provider=provider, model_id=CHAT_MODEL)
+    chat.tool_use = True
+    chat.save()  # a save publishes the configuration routing reads (an update() would not)
     with _sdk(gateway, token) as client:
         yield client
 

@@ -1,0 +1,3 @@
+"""Date formats for the admin (`FORMAT_MODULE_PATH`): every timestamp with seconds
+and its timezone, so records made within one minute can be told apart and read
+the same anywhere."""

@@ -1,0 +1,1 @@
+"""English formats: see `llmcaller.formats`."""

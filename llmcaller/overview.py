@@ -1,0 +1,79 @@
+"""The admin index's overview: what an operator or QA wants at a glance.
+
+Provider health (with each provider's latency over the last day as a sparkline),
+the last hour's calls and error rate, the trail's last verification, what awaits
+review, and links to the routing preview and the API docs. It lives here, at the
+top of the dependency chain, because it reads providers and audit alike.
+
+What awaits review comes from `REVIEW_PANELS`: functions of the request that
+return a `ReviewPanel` (or None when they have nothing to show). The governance
+features (configuration versions, release gates, pilots) add theirs with
+`register_review_panel`; with none registered the overview says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+
+from audit.charts import sparkline
+from audit.selectors import last_verification, latency_by_hour, recent_calls
+from providers.models import Provider
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    label: str
+    url: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewPanel:
+    title: str
+    items: list[ReviewItem] = field(default_factory=list)
+    empty: str = "Nothing awaits review."
+
+
+ReviewSource = Callable[[HttpRequest], ReviewPanel | None]
+REVIEW_PANELS: list[ReviewSource] = []
+
+
+def register_review_panel(source: ReviewSource) -> ReviewSource:
+    """Add a panel to "What awaits review" (usable as a decorator)."""
+    if source not in REVIEW_PANELS:
+        REVIEW_PANELS.append(source)
+    return source
+
+
+def overview_context(request: HttpRequest) -> dict[str, Any]:
+    now = timezone.now()
+    calls, failed = recent_calls(since=now - timedelta(hours=1))
+    return {
+        "providers": _provider_health(now),
+        "calls": calls,
+        "failed": failed,
+        "error_rate": round(100 * failed / calls, 1) if calls else None,
+        "last_verification": last_verification(),
+        "review_panels": [p for p in (source(request) for source in REVIEW_PANELS) if p],
+    }
+
+
+def _provider_health(now: Any) -> list[dict[str, Any]]:
+    latency = latency_by_hour(now=now)
+    return [
+        {
+            "provider": provider,
+            "sparkline": sparkline(
+                latency.get(provider.key, [None] * 24),
+                title=f"{provider.key}: mean latency per hour, last 24 hours",
+            ),
+            "has_calls": provider.key in latency,
+        }
+        for provider in Provider.objects.order_by("-enabled", "key")
+    ]
