@@ -5,6 +5,7 @@ trail is written by `audit.services` and pruned by `prune_audit`. The call-recor
 list filters by client, provider, model, outcome, method and date, searches by
 request or trace id, exports the filtered list as CSV, and shows the last chain
 verification in its header. The dashboard is a page over the hourly roll-ups.
+Pilot findings and UAT runs are registered in `audit.pilot_admin`.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from audit.models import (
     HourlyRollup,
     PruneCheckpoint,
 )
+from audit.pilot_admin import FindingAdmin, UatRunAdmin
 from audit.selectors import last_verification
 from audit.types import CallOutcome
 
 # PostgreSQL's jsonb does not keep key order, so the pages put known keys first.
 _ROUTING_ORDER = ("capability", "task", "strategy", "candidates", "chosen", "reason")
 _ATTEMPT_ORDER = ("provider", "model", "outcome", "error_class", "status", "latency_ms", "reason")
+__all__ = ["CallRecordAdmin", "FindingAdmin", "UatRunAdmin"]
 _OUTCOME_COLOURS = {CallOutcome.SUCCESS: "#1a7f37", CallOutcome.CLIENT_GONE: "#6e7781"}
 
 

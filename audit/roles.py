@@ -1,7 +1,8 @@
 """The QA group: reviewers who read the audit trail and the provider set-up.
 
 QA can view every audit model (the dashboard included) and view, never change,
-providers and their models. The data migration calls `ensure_qa_group` with the
+providers and their models. QA records and updates pilots' findings and their
+follow-ups (the backlog, not configuration). The data migration calls `ensure_qa_group` with the
 historical app registry; tests that flush the database call it again.
 """
 
@@ -13,6 +14,7 @@ from django.db.models import Q
 
 QA_GROUP = "QA"
 PROVIDER_VIEW_PERMISSIONS = ("view_provider", "view_model")
+BACKLOG_PERMISSIONS = ("add_finding", "change_finding", "add_followup", "change_followup")
 
 
 def ensure_qa_group(apps: Apps) -> object:
@@ -24,6 +26,7 @@ def ensure_qa_group(apps: Apps) -> object:
     group.permissions.add(
         *permission_model.objects.filter(
             Q(content_type__app_label="audit", codename__startswith="view_")
+            | Q(content_type__app_label="audit", codename__in=BACKLOG_PERMISSIONS)
             | Q(content_type__app_label="providers", codename__in=PROVIDER_VIEW_PERMISSIONS)
         )
     )

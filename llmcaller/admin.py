@@ -1,5 +1,6 @@
 """Admin for clients and their tokens. A raw token is shown once, in the message
-after "Issue a token"; the admin never shows a hash, only the display prefix."""
+after "Issue a token"; the admin never shows a hash, only the display prefix.
+The pilot page is registered in `llmcaller.pilot_admin`."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from django.http import HttpRequest
 from audit.history import ConfigHistoryAdmin
 from llmcaller.forms import ClientForm
 from llmcaller.models import Client, ClientToken
+from llmcaller.pilot_admin import PilotAdmin
 from llmcaller.tokens import forget_token, issue_token, revoke_tokens
+
+__all__ = ["ClientAdmin", "PilotAdmin"]
 
 
 class ClientTokenInline(admin.TabularInline):
