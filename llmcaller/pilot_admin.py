@@ -103,10 +103,12 @@ class PilotAdmin(admin.ModelAdmin):
             super().save_formset(request, form, formset, change)
             return
         actor = request.user.get_username()
+        formset.new_objects, formset.deleted_objects, formset.changed_objects = [], [], []
         for item_form in formset.forms:
             if "done" in item_form.changed_data:
                 mark = tick if item_form.cleaned_data["done"] else untick
                 mark(item_form.instance, actor=actor)
+                formset.changed_objects.append((item_form.instance, ["done"]))  # the history
 
     def get_urls(self) -> list[URLPattern]:
         run = path(
@@ -158,8 +160,8 @@ class PilotAdmin(admin.ModelAdmin):
         return format_html(
             '<table class="pilot-calls"><tr><th>method</th><th>calls</th><th>errors</th>'
             "<th>error rate</th><th>mean ms</th><th>p95 ms</th><th>max ms</th></tr>{}</table>"
-            '<p>{:%Y-%m-%d %H:%M} to {:%Y-%m-%d %H:%M} UTC · <a href="{}">call records</a></p>',
-            body, start, end, link,
+            '<p>{} to {} UTC · <a href="{}">call records</a></p>',
+            body, f"{start:%Y-%m-%d %H:%M}", f"{end:%Y-%m-%d %H:%M}", link,
         )  # fmt: skip
 
     @admin.display(description="UAT runs")
