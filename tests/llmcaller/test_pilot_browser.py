@@ -51,7 +51,7 @@ def test_an_operator_runs_a_pilot_and_qa_records_a_finding(gateway, provider):
         page.select_option("#id_status", "pre-flight")
         page.fill("#id_contacts-0-name", "Sam from the notebook team")
         page.click("input[name=_continue]")
-        page.wait_for_selector("text=Client token issued")
+        page.wait_for_selector("#checklist-group")
 
         for label in PRE_FLIGHT:
             page.locator("tr", has_text=label).locator("input[name$='-done']").check()
