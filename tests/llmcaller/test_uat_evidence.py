@@ -11,11 +11,17 @@ from django.core.management import CommandError, call_command
 from audit.models import CallRecord, UatRun
 from llmcaller.models import ClientToken
 from llmcaller.tokens import issue_token
+from providers.models import Capability
 from routing.snapshot import current_snapshot
 from tests.audit.factories import PilotFactory
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, ModelFactory, ProviderFactory
 from tests.llmcaller.helpers import CHAT_MODEL
-from tests.routing.factories import FaultRuleFactory
+from tests.routing.factories import (
+    CapabilityScoreFactory,
+    FallbackChainFactory,
+    FallbackStepFactory,
+    FaultRuleFactory,
+)
 
 CHECKS = ["chat", "chatStream", "embed", "models", "health", "wrong token", "unknown field",
           "rate limit"]  # fmt: skip
@@ -99,6 +105,34 @@ def test_a_rehearsal_records_each_active_fault_and_how_the_gateway_answered(
         "outcome": "TEMPORARY",
     }
     assert chat["requestId"] in run.checks.get(name="chat").request_ids
+
+
+def test_a_rehearsal_where_the_gateway_falls_back_records_who_answered_instead(
+    gateway, provider, secondary_upstream, settings
+):
+    settings.LLMCALLER_FAULTS_ENABLED = True
+    primary = provider.models.get(model_id=CHAT_MODEL)
+    backup = ModelFactory(provider=ProviderFactory(key="backup", base_url=secondary_upstream.url),
+                          model_id=CHAT_MODEL)  # fmt: skip
+    for capability in (Capability.CHAT, Capability.CHAT_STREAM):
+        CapabilityScoreFactory(model=primary, capability=capability, score=80)
+        chain = FallbackChainFactory(name=f"safety-{capability}", capability=capability,
+                                     is_default=True)  # fmt: skip
+        for position, model in enumerate((primary, backup)):
+            FallbackStepFactory(chain=chain, position=position, model=model)
+    FaultRuleFactory(name="primary-down", provider=None, model=primary, kind="TEMPORARY")
+    pilot, _ = pilot_of_new_client()
+
+    output, failed = run_uat("--url", gateway, "--pilot", pilot.name)
+
+    assert not failed, output
+    run = UatRun.objects.get(pilot=pilot)
+    assert run.passed
+    (rule,) = run.fault_rules
+    chat = next(a for a in rule["answers"] if a["check"] == "chat")
+    assert (chat["httpStatus"], chat["error"], chat["strategy"]) == (200, None, "fallback")
+    assert chat["answeredBy"] == f"backup/{CHAT_MODEL}"
+    assert {a["provider"] for a in chat["faultedAttempts"]} == {"sandbox"}
 
 
 def test_a_token_of_another_client_is_refused_and_nothing_is_stored(gateway, provider):
