@@ -58,7 +58,9 @@ class Pilot(models.Model):
     owner = models.CharField(max_length=150)
     kickoff = models.DateField("kickoff date")
     ends_on = models.DateField("end date", null=True, blank=True)
-    status = models.CharField(max_length=16, choices=PilotStatus.choices, default="planned")
+    status = models.CharField(
+        max_length=16, choices=PilotStatus.choices, default=PilotStatus.PLANNED
+    )
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -133,8 +135,10 @@ class BacklogEntry(models.Model):
     title = models.CharField(max_length=255)
     details = models.TextField(blank=True)
     owner = models.CharField(max_length=150)
-    severity = models.CharField(max_length=16, choices=Severity.choices, default="medium")
-    status = models.CharField(max_length=16, choices=BacklogStatus.choices, default="open")
+    severity = models.CharField(max_length=16, choices=Severity.choices, default=Severity.MEDIUM)
+    status = models.CharField(
+        max_length=16, choices=BacklogStatus.choices, default=BacklogStatus.OPEN
+    )
     due_on = models.DateField("due date", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=150, blank=True)

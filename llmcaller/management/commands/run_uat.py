@@ -4,9 +4,9 @@
 Prints a pass/fail table and `N passed, N failed[, N skipped]`; fails (exit 1)
 when any check failed. The token is shown only by its first six characters.
 With `--pilot`, the run is stored as that pilot's UAT evidence (see
-`llmcaller.uat_evidence`), the calls carry the pilot's calling tool, and the
-token, if given, must be one of the pilot's client; without one, a short-lived
-token is issued for the run and revoked after it.
+`llmcaller.uat_evidence`), the calls carry the pilot's calling tool (not
+`--caller-tool`), and the token, if given, must be one of the pilot's client;
+without one, a short-lived token is issued for the run and revoked after it.
 """
 
 from __future__ import annotations
