@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from audit.models import Finding, FollowUp, UatRun
+from audit.pilots import CheckData, UatRunData, record_uat_run
 from audit.roles import QA_GROUP
 from tests.audit.factories import PilotFactory
 
@@ -67,3 +68,27 @@ def test_qa_exports_findings_with_their_follow_ups_as_csv(qa_client):
 
 def test_uat_runs_are_read_only_even_for_a_superuser(admin_client):
     assert admin_client.get(reverse("admin:audit_uatrun_add")).status_code == 403
+
+
+def test_a_uat_run_page_shows_its_checks_and_each_fault_with_the_gateways_answer(qa_client):
+    at = dt.datetime(2026, 11, 3, 10, 0, tzinfo=dt.UTC)
+    fault = {"name": "chat-down", "kind": "TEMPORARY", "provider": "sandbox", "model": "qwen",
+             "probability": 1.0, "answers": [{
+                 "check": "chat", "requestId": "uat-1", "httpStatus": 503, "error": "TEMPORARY",
+                 "outcome": "upstream_error", "strategy": "capability-default",
+                 "answeredBy": "sandbox/qwen", "faultedAttempts": []}]}  # fmt: skip
+    run = record_uat_run(UatRunData(
+        pilot=PilotFactory(), trigger="command", actor="manage.py run_uat",
+        gateway_url="http://127.0.0.1:4037", client_name="notebook", caller_tool="notebook-cli",
+        started_at=at, finished_at=at,
+        checks=(CheckData("chat", "failed", "expected HTTP 200, got HTTP 503", 12.5, ("uat-1",)),),
+        faults_enabled=True, fault_rules=[fault],
+    ))  # fmt: skip
+
+    page = qa_client.get(reverse("admin:audit_uatrun_change", args=[run.pk])).content.decode()
+
+    assert "expected HTTP 200, got HTTP 503" in page
+    assert (
+        "<td>chat-down</td><td>TEMPORARY</td><td>sandbox/qwen</td><td>chat</td><td>503</td>" in page
+    )
+    assert not run.passed and run.checks_failed == 1
