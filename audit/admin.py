@@ -7,6 +7,7 @@ by request id, trace id or source address, exports the filtered list as CSV, and
 shows the last chain verification and the refusals counted before authentication
 in its header. A record's plan and attempts are drawn with the routing preview's
 own tables. The dashboard is a page over the hourly roll-ups.
+Pilot findings and UAT runs are registered in `audit.pilot_admin`.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from audit.models import (
     SignOff,
     TrailEntry,
 )
+from audit.pilot_admin import FindingAdmin, UatRunAdmin
 from audit.releases import gate_status, sign_release
 from audit.roles import reviewer_role
 from audit.selectors import last_verification
@@ -63,6 +65,7 @@ _ROUTING_ORDER = (
     "cacheHit", "reason", "streamedChars", "configHash",
 )  # fmt: skip
 _TABLED = ("candidates", "attempts")  # drawn as tables, not listed
+__all__ = ["CallRecordAdmin", "FindingAdmin", "UatRunAdmin"]
 _OUTCOME_COLOURS = {CallOutcome.SUCCESS: "#1a7f37", CallOutcome.CLIENT_GONE: "#6e7781"}
 
 

@@ -1,5 +1,6 @@
 """The audit trail: call records in a hash chain, their optional texts, hourly
-roll-ups, verifications, prune checkpoints and configuration changes.
+roll-ups, verifications, prune checkpoints and configuration changes; pilots
+(`audit.pilot_models`) and UAT runs (`audit.uat_models`) live beside them.
 
 No row here points at another app's tables: client, provider and model are kept
 as the names (and, where known, the integer ids) they had when the call was
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 from django.db import models
 
+from audit.pilot_models import ChecklistItem, Finding, FollowUp, Pilot, PilotContact
 from audit.types import CallDoor, CallMethod, CallOutcome
+from audit.uat_models import UatCheck, UatRun
 
 __all__ = [
     "AuditVerification",
@@ -20,9 +23,14 @@ __all__ = [
     "CallOutcome",
     "CallRecord",
     "ChainHead",
+    "ChecklistItem",
     "ConfigChange",
     "Dashboard",
+    "Finding",
+    "FollowUp",
     "HourlyRollup",
+    "Pilot",
+    "PilotContact",
     "PruneCheckpoint",
     "RefusalCount",
     "RollupState",
@@ -30,6 +38,8 @@ __all__ = [
     "SignOff",
     "SignOffDecision",
     "SignOffIsFinal",
+    "UatCheck",
+    "UatRun",
 ]
 
 # Upper bounds (ms) of the latency histogram kept per roll-up row; the last

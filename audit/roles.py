@@ -11,6 +11,8 @@ clients and audit, models added later included) and changes nothing else, except
 - QA and Assessors sign off (configuration versions included), and change no
   configuration and spend nothing.
 - Product signs off releases and pilots (`audit.sign_off_release`).
+- QA and Assessors also record the backlog pilots produce (findings and their
+  follow-ups); Operators run pilots and their UAT runs.
 - Superusers administer users and groups; no role can.
 
 The migration creates the groups; after every `migrate` (and each test flush)
@@ -39,12 +41,17 @@ SIGN_OFF = "audit.sign_off"  # a sign-off on any subject
 SIGN_OFF_RELEASE = "audit.sign_off_release"  # a sign-off on a release or a pilot
 # Approving a configuration version (named, not imported: audit imports no app).
 REVIEW_VERSION = "routing.review_configversion"
+# The backlog a pilot produces: reviewers record findings and their follow-ups.
+BACKLOG = ("audit.add_finding", "audit.change_finding", "audit.add_followup",
+           "audit.change_followup")  # fmt: skip
+BACKLOG_PERMISSIONS = tuple(name.split(".")[1] for name in BACKLOG)
 
 READ_APPS = ("providers", "routing", "llmcaller", "audit", "oauth2_provider")
 CONFIGURATION = (
     "providers.provider", "providers.model", "routing.capabilityscore",
     "routing.taskpreference", "routing.fallbackchain", "routing.fallbackstep",
-    "routing.faultrule", "llmcaller.client",
+    "routing.faultrule", "llmcaller.client", "audit.pilot", "audit.pilotcontact",
+    "audit.checklistitem",
 )  # fmt: skip
 
 
@@ -65,11 +72,12 @@ ROLES = (
             "providers.probe_provider",
             "providers.discover_models",
             "providers.send_test_prompt",
+            "audit.run_uat",
         ),
     ),  # fmt: skip
     Role(OPERATIONS_GROUP, grants=(SIGN_OFF, REVIEW_VERSION, "providers.probe_provider")),
-    Role(QA_GROUP, grants=(SIGN_OFF, REVIEW_VERSION)),
-    Role(ASSESSORS_GROUP, grants=(SIGN_OFF, REVIEW_VERSION)),
+    Role(QA_GROUP, grants=(SIGN_OFF, REVIEW_VERSION, *BACKLOG)),
+    Role(ASSESSORS_GROUP, grants=(SIGN_OFF, REVIEW_VERSION, *BACKLOG)),
     Role(PRODUCT_GROUP, grants=(SIGN_OFF_RELEASE,)),
 )
 

@@ -7,6 +7,8 @@ interface the API views call before routing). `last_verification()` is the most
 recent chain check, for the admin. `recent_calls` and `latency_by_hour` feed the
 admin's overview: the last hour's calls and failures (one indexed range count)
 and each provider's mean latency per hour from the roll-ups.
+`calls_for_requests(ids)` finds the call records of given request ids (a UAT
+run reads how the gateway answered).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from audit.usage import usage_for
 
 __all__ = [
     "Reservation", "abudget_status", "arelease_budget", "areserve_budget", "budget_status",
-    "last_verification", "latency_by_hour", "recent_calls", "release_budget", "reserve_budget",
+    "calls_for_requests", "last_verification", "latency_by_hour", "recent_calls",
+    "release_budget", "reserve_budget",
     "usage_for",
 ]  # fmt: skip
 
@@ -63,3 +66,9 @@ def latency_by_hour(*, now: datetime, hours: int = 24) -> dict[str, list[float |
         if 0 <= index < hours and row["calls"]:
             series[row["provider"]][index] = row["total"] / row["calls"]
     return dict(series)
+
+
+def calls_for_requests(request_ids: list[str]) -> dict[str, CallRecord]:
+    """The call record of each request id that has one (the latest, if several)."""
+    records = CallRecord.objects.filter(request_id__in=request_ids).order_by("seq")
+    return {record.request_id: record for record in records}

@@ -2,7 +2,8 @@
 shown once, in the message after "Issue a token", and an application's secret
 once, after "Create an OAuth application"; the admin never shows a hash, only
 the display prefix or the client id. The toolkit's own admin (Django OAuth
-Toolkit) lists access tokens; its "Revoke selected access tokens" revokes them."""
+Toolkit) lists access tokens; its "Revoke selected access tokens" revokes them.
+The pilot page is registered in `llmcaller.pilot_admin`."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from audit.models import ChangeSource
 from llmcaller.forms import ClientForm
 from llmcaller.models import Client, ClientApplication, ClientToken
 from llmcaller.oauth import create_application, forget_client_access_tokens
+from llmcaller.pilot_admin import PilotAdmin
 from llmcaller.tokens import forget_token, issue_token, revoke_tokens
+
+__all__ = ["ClientAdmin", "PilotAdmin"]
 
 
 class ClientTokenInline(admin.TabularInline):

@@ -254,6 +254,10 @@ ROUTING_BREAKER_COOLDOWN_SECONDS = _positive(
     "ROUTING_BREAKER_COOLDOWN_SECONDS", env.float("ROUTING_BREAKER_COOLDOWN_SECONDS", default=30.0)
 )
 LLMCALLER_FAULTS_ENABLED = env.bool("LLMCALLER_FAULTS_ENABLED", default=False)
+
+# --- Pilots ---
+# Where a pilot page's "Run UAT" calls the gateway; empty: the admin page's own origin.
+LLMCALLER_UAT_URL = env.str("LLMCALLER_UAT_URL", default="")
 # A call gives up, whatever its plan still holds, after this long.
 ROUTING_CALL_DEADLINE_SECONDS = _positive(
     "ROUTING_CALL_DEADLINE_SECONDS", env.float("ROUTING_CALL_DEADLINE_SECONDS", default=120.0)

@@ -3,12 +3,15 @@
 Each check takes a `Target` (an httpx client on the gateway's URL carrying the
 token) and returns a one-line detail when the v1 contract holds; it raises
 `CheckFailed` when it does not and `CheckSkipped` when it cannot apply.
-`run_checks` times each one and turns it into a `Result`. Nothing here prints,
-and no detail ever holds the token.
+`run_checks` times each one and turns it into a `Result`, with the request
+ids the check sent. The target keeps what the answers said about the gateway's
+configuration (`configHash`, and `configVersion` where the gateway names it), for
+runs kept as evidence. Nothing here prints, and no detail ever holds the token.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
@@ -38,6 +41,7 @@ class Result:
     status: str  # "passed", "failed" or "skipped"
     detail: str
     elapsed_ms: float
+    request_ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -45,10 +49,21 @@ class Target:
     http: httpx.Client
     caller_tool: str = "llmcaller-uat"
     rate_limit_burst: int = 200
+    sent: list[str] = dataclasses.field(default_factory=list)  # request ids, in order
+    # configHash and configVersion, as the answers named them
+    configuration: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def body(self, **fields: Any) -> dict[str, Any]:
         request_id = f"uat-{uuid.uuid4().hex[:12]}"
+        self.sent.append(request_id)
         return {"requestId": request_id, "callerTool": self.caller_tool, **fields}
+
+    def saw(self, metadata: Any) -> None:
+        """Keep the configuration an answer's routing metadata (or health) names."""
+        if isinstance(metadata, dict):
+            for key in ("configHash", "configVersion"):
+                if metadata.get(key) not in (None, ""):
+                    self.configuration[key] = metadata[key]
 
     def chat_body(self, **fields: Any) -> dict[str, Any]:
         return self.body(messages=[{"role": "user", "content": "UAT: say hello."}], **fields)
@@ -97,6 +112,7 @@ def check_chat(target: Target) -> str:
     info = body.get("providerInfo") or {}
     routing = info.get("routing")
     expect(isinstance(routing, dict) and routing.get("strategy"), "no providerInfo.routing")
+    target.saw(routing)
     expect(isinstance(body.get("traceId"), str) and body["traceId"], "no traceId")
     return f"{info.get('name')}/{info.get('model')} via {routing['strategy']}, {sum(tokens)} tokens"
 
@@ -137,6 +153,7 @@ def check_embed(target: Target) -> str:
     sizes = {len(v) for v in vectors}
     expect(len(sizes) == 1, f"vectors of different lengths {sorted(sizes)}")
     expect(isinstance(body.get("traceId"), str) and body["traceId"], "no traceId")
+    target.saw((body.get("providerInfo") or {}).get("routing"))
     return f"{len(vectors)} vectors of {sizes.pop()} dimensions"
 
 
@@ -161,6 +178,7 @@ def check_health(target: Target) -> str:
     names = [c.get("name") for c in body.get("components") or [] if isinstance(c, dict)]
     missing = [name for name in HEALTH_COMPONENTS if name not in names]
     expect(not missing, f"components missing: {', '.join(missing)}")
+    target.saw(body)
     return f"status {status}; {len(names)} components"
 
 
@@ -207,7 +225,7 @@ CHECKS: list[tuple[str, Callable[[Target], str]]] = [
 
 
 def run_check(name: str, check: Callable[[Target], str], target: Target) -> Result:
-    started = time.perf_counter()
+    started, first = time.perf_counter(), len(target.sent)
     try:
         status, detail = "passed", check(target)
     except CheckFailed as exc:
@@ -218,7 +236,8 @@ def run_check(name: str, check: Callable[[Target], str], target: Target) -> Resu
         status, detail = "failed", f"no answer: {type(exc).__name__}"
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         status, detail = "failed", f"unexpected answer shape ({type(exc).__name__}: {exc})"
-    return Result(name, status, detail, (time.perf_counter() - started) * 1000)
+    elapsed = (time.perf_counter() - started) * 1000
+    return Result(name, status, detail, elapsed, tuple(target.sent[first:]))
 
 
 def run_checks(target: Target) -> list[Result]:

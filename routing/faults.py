@@ -6,6 +6,7 @@ source are passed in. A rule applies when it is enabled, inside its window
 this very model; each applicable rule, in configuration (name) order, then rolls
 its probability, and the first hit is returned. Nothing is ever injected unless
 LLMCALLER_FAULTS_ENABLED is on (pass `enabled` to decide explicitly).
+`active_faults` lists the rules that could fire now (what a rehearsal records).
 `inject_fault` and `break_stream` apply the one picked; the executor marks it
 in the attempt it belongs to, so logs and routing metadata show it.
 """
@@ -49,13 +50,26 @@ def pick_fault(
     return None
 
 
+def active_faults(
+    rules: Iterable[FaultSpec], now: float, *, enabled: bool | None = None
+) -> list[FaultSpec]:
+    """The enabled rules inside their window now; none while injection is off."""
+    if not (settings.LLMCALLER_FAULTS_ENABLED if enabled is None else enabled):
+        return []
+    return [rule for rule in rules if rule.enabled and _in_window(rule, now)]
+
+
+def _in_window(rule: FaultSpec, now: float) -> bool:
+    started = rule.starts_at is None or rule.starts_at <= now
+    return started and (rule.expires_at is None or now < rule.expires_at)
+
+
 def _applies(rule: FaultSpec, provider: str, model: str, now: float) -> bool:
     if not rule.enabled or rule.provider != provider:
         return False
     if rule.model_id is not None and rule.model_id != model:
         return False
-    started = rule.starts_at is None or rule.starts_at <= now
-    return started and (rule.expires_at is None or now < rule.expires_at)
+    return _in_window(rule, now)
 
 
 async def inject_fault(fault: FaultSpec, provider: str) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 import factory
 
 from audit import clock
-from audit.models import CallRecord
+from audit.models import CallRecord, Pilot
+from audit.pilot_models import PilotStatus
 from audit.types import CallMethod, CallOutcome, CallRecordData
 from audit.writer import write_records
 
@@ -53,3 +56,18 @@ class CallRecordFactory(CallRecordDataFactory):
     ) -> CallRecord:
         (seq,) = write_records([model_class(**kwargs)])
         return CallRecord.objects.get(seq=seq)
+
+
+class PilotFactory(factory.django.DjangoModelFactory):
+    """A pilot of client id 1 ("notebook", as CallRecordFactory's calls are)."""
+
+    class Meta:
+        model = Pilot
+
+    name = factory.Sequence(lambda n: f"pilot-{n}")
+    caller_tool = "notebook-cli"
+    client_id = 1
+    client_name = "notebook"
+    owner = "dana"
+    kickoff = datetime.date(2026, 11, 2)
+    status = PilotStatus.PRE_FLIGHT

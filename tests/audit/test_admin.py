@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from audit.models import CallRecord
-from audit.roles import QA_GROUP
+from audit.roles import BACKLOG_PERMISSIONS, QA_GROUP
 from audit.rollups import roll_up_hours
 from audit.types import CallOutcome
 from audit.verification import run_verification
@@ -39,10 +39,12 @@ def test_the_qa_group_views_audit_and_providers_reviews_versions_and_only_signs_
 
     assert {"view_callrecord", "view_dashboard", "view_configchange", "view_provider"} <= codenames
     assert {"view_signoff", "view_configversion"} <= codenames
-    # Reviewing a configuration version is a sign-off, not a configuration change.
+    # Beyond viewing: sign-offs (configuration versions included) and the backlog
+    # pilots produce (findings, follow-ups), never configuration.
     assert {c for c in codenames if not c.startswith("view_")} == {
         "sign_off",
         "review_configversion",
+        *BACKLOG_PERMISSIONS,
     }
 
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from routing.faults import pick_fault
+from routing.faults import active_faults, pick_fault
 from routing.types import FaultSpec
 
 NOW = 1_700_000_000.0
@@ -60,3 +60,13 @@ def test_the_probability_is_rolled_with_the_given_random_source():
     assert set(picks) == {"half", "always"}
     assert picks == [pick_fault(rules, "local", "m", NOW, random.Random(s), enabled=True).name
                      for s in range(200)]  # fmt: skip
+
+
+def test_active_faults_are_the_enabled_rules_inside_their_window_whatever_they_target():
+    rules = [
+        rule("now", provider="cloud", model_id="gpt"), rule("later", starts_at=NOW + 1),
+        rule("over", expires_at=NOW), rule("off", enabled=False), rule("rare", probability=0.0),
+    ]  # fmt: skip
+
+    assert [r.name for r in active_faults(rules, NOW, enabled=True)] == ["now", "rare"]
+    assert active_faults(rules, NOW, enabled=False) == []
