@@ -130,7 +130,7 @@ async def test_every_tool_call_leaves_a_call_record_with_the_mcp_door(
         ("mcp", "models", "success", client_name),
         ("mcp", "getHealth", "success", client_name),
         ("mcp", "explainRoute", "success", client_name),
-        ("mcp", "embed", "rejected_auth", ""),  # refused before admission, as on v1
+        ("mcp", "embed", "rejected_auth", client_name),  # a known client: it keeps its name
     ]
 
 
