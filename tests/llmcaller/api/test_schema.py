@@ -109,8 +109,10 @@ def test_a_request_is_valid_by_the_schema_exactly_when_the_api_accepts_it(api, p
         status = api.post(path, json=body).status_code
         outcomes.append((path, body, valid, status))
 
-    assert [(p, b, v, s) for p, b, v, s in outcomes if v != (s == 200)] == []
-    assert {s for *_, s in outcomes} == {200, 400}  # both kinds were tried
+    # Valid by the schema exactly when validation accepts it (not 400); what the
+    # upstream then answers is not the schema's business.
+    assert [(p, b, v, s) for p, b, v, s in outcomes if v != (s != 400)] == []
+    assert {s == 400 for *_, s in outcomes} == {True, False}  # both kinds were tried
 
 
 def _validate(schema: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
