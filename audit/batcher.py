@@ -11,8 +11,9 @@ Batches are written on one thread per loop, which keeps one database connection
 (no loop runs there, so Django's `connection` is that thread's own) and commit
 order. The loop reaches it with plain `run_in_executor`: `sync_to_async` would
 copy the caller's context on every hop, costing more and buying nothing here.
-A failed batch raises `AuditWriteFailed` in every request waiting on it and
-closes the writer's connection.
+A failed batch closes the writer's connection and is written again a record at
+a time, so `AuditWriteFailed` reaches only the requests whose own record the
+database refused.
 
 A batcher never holds its loop (it asks for the running loop when it needs
 one), so a loop that ends without its lifespan shutdown can still be collected;
@@ -117,11 +118,14 @@ class Batcher:
             metrics.FAILED_BATCHES.inc()
             logger.exception("Could not store a batch of %d call records", len(batch))
             await self._discard_connection()
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(AuditWriteFailed(f"Call record not stored: {exc!r}"))
             if not isinstance(exc, Exception):
+                self._fail(batch, exc)
                 raise
+            if len(batch) > 1:
+                # One record the database refuses must not cost its batch-mates theirs.
+                await self._write_one_by_one(batch)
+            else:
+                self._fail(batch, exc)
         else:
             metrics.BATCH_SECONDS.observe(time.perf_counter() - started)
             metrics.BATCH_RECORDS.observe(len(batch))
@@ -136,6 +140,27 @@ class Batcher:
             self._flushing = None
             if self._pending:
                 self._start_flush()
+
+    async def _write_one_by_one(
+        self, batch: list[tuple[CallRecordData, asyncio.Future[None]]]
+    ) -> None:
+        for item, future in batch:
+            try:
+                await self._on_writer(write_records, [item])
+            except Exception as exc:
+                logger.exception("Could not store call record %r", item.request_id)
+                await self._discard_connection()
+                self._fail([(item, future)], exc)
+            else:
+                self.records += 1
+                if not future.done():
+                    future.set_result(None)
+
+    @staticmethod
+    def _fail(batch: list[tuple[CallRecordData, asyncio.Future[None]]], exc: BaseException) -> None:
+        for _, future in batch:
+            if not future.done():
+                future.set_exception(AuditWriteFailed(f"Call record not stored: {exc!r}"))
 
     def abandon(self) -> None:
         """Its loop ended without `close()`: close the writer's connection, then release."""

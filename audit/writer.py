@@ -64,7 +64,7 @@ def write_records(items: Sequence[CallRecordData]) -> range:
 def _record_values(
     item: CallRecordData, now: datetime, seq: int, prev_hash: str, key_id: str
 ) -> dict[str, Any]:
-    values: dict[str, Any] = {name: getattr(item, name) for name in _COPIED}
+    values: dict[str, Any] = {name: _storable(getattr(item, name)) for name in _COPIED}
     for name, limit in _limits().items():
         value = values[name]
         if isinstance(value, str) and len(value) > limit:
@@ -79,10 +79,23 @@ def _content_values(item: CallRecordData, now: datetime) -> dict[str, Any]:
     if days is None:
         days = settings.AUDIT_CONTENT_RETENTION_DAYS
     return {
-        "prompt_text": item.prompt_text or "",
-        "response_text": item.response_text or "",
+        "prompt_text": _storable(item.prompt_text or ""),
+        "response_text": _storable(item.response_text or ""),
         "expires_at": now + timedelta(days=days),
     }
+
+
+def _storable(value: Any) -> Any:
+    """`value` with each NUL character replaced by U+FFFD. PostgreSQL keeps no NUL
+    in text or JSON, and a caller may send one (in `callerTool`, say): the record
+    must still be stored, the same on every database, before it is hashed."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_storable(key): _storable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
 
 
 @cache

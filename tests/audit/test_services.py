@@ -15,6 +15,7 @@ from audit.chain import GENESIS_HASH, chain_hash
 from audit.models import CallContent, CallRecord, ChainHead
 from audit.services import flush_pending, record_call, record_call_sync
 from audit.types import CallOutcome, CallRecordData
+from audit.verification import run_verification
 from tests.audit.factories import CallRecordDataFactory
 
 T = TypeVar("T")
@@ -116,34 +117,52 @@ async def test_a_failed_batch_raises_in_every_waiting_request():
     assert await _db(CallRecord.objects.count) == 1
 
 
-async def test_a_batch_failing_midway_is_rolled_back_whole_and_the_next_one_is_stored():
-    def _free_seq_2_but_not_3() -> tuple[int, str]:
+async def test_a_failed_batch_is_rolled_back_whole_then_each_record_that_fits_is_stored():
+    def _free_seq_2_but_not_3() -> None:
         for data in CallRecordDataFactory.build_batch(3):
             record_call_sync(data)
         CallRecord.objects.filter(seq=2).delete()
         first = CallRecord.objects.get(seq=1)
         ChainHead.objects.update(seq=1, row_hash=first.row_hash)
-        return 1, first.row_hash
 
-    head = await _db(_free_seq_2_but_not_3)
+    await _db(_free_seq_2_but_not_3)
     with override_settings(AUDIT_BATCH_MAX_DELAY_MS=60_000):  # all three in one batch
         waiters = [
-            asyncio.ensure_future(record_call(CallRecordDataFactory.build(prompt_text="lost")))
-            for _ in range(3)
+            asyncio.ensure_future(
+                record_call(CallRecordDataFactory.build(request_id=f"r{n}", prompt_text="kept"))
+            )
+            for n in range(3)
         ]
         await asyncio.sleep(0)
         await flush_pending()
     results = await asyncio.gather(*waiters, return_exceptions=True)
 
-    assert [type(result) for result in results] == [AuditWriteFailed] * 3
-    # Row by row (SQLite), seq 2 goes in before seq 3 collides: the rollback takes it too.
-    seqs = await _db(lambda: list(CallRecord.objects.order_by("seq").values_list("seq", flat=True)))
-    assert seqs == [1, 3]
-    assert not await _db(CallContent.objects.exists)
-    assert await _db(lambda: ChainHead.objects.values_list("seq", "row_hash").get()) == head
+    # The batch took seq 2 and collided at 3; had its rollback kept seq 2, the
+    # first record written alone would have collided there too.
+    assert [type(result) for result in results] == [type(None), AuditWriteFailed, AuditWriteFailed]
+    stored = await _db(lambda: dict(CallRecord.objects.values_list("seq", "request_id")))
+    assert sorted(stored) == [1, 2, 3] and stored[2] == "r0"
+    assert await _db(CallContent.objects.count) == 1
+    assert await _db(lambda: ChainHead.objects.values_list("seq", flat=True).get()) == 2
     await _db(lambda: ChainHead.objects.update(seq=3))  # past the collision
     await record_call(CallRecordDataFactory.build(request_id="after"))  # the writer goes on
     assert await _db(_count, request_id="after", seq=4) == 1
+
+
+async def test_a_nul_character_sent_by_a_caller_is_stored_as_a_replacement_character():
+    # PostgreSQL refuses NUL in text and JSON; the record must be stored all the same.
+    await record_call(
+        CallRecordDataFactory.build(
+            request_id="nul", caller_tool="tool\x00", message="bad \x00 field",
+            routing={"model\x00": ["a\x00"]}, prompt_text="p\x00", response_text="r",
+        )
+    )  # fmt: skip
+
+    record = await _db(CallRecord.objects.select_related("content").get, request_id="nul")
+    assert (record.caller_tool, record.message) == ("tool\ufffd", "bad \ufffd field")
+    assert record.routing == {"model\ufffd": ["a\ufffd"]}
+    assert record.content.prompt_text == "p\ufffd"
+    assert (await _db(run_verification, actor="test")).ok
 
 
 async def test_opted_in_texts_are_kept_apart_with_an_expiry():
