@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -65,7 +66,9 @@ def test_every_answered_call_has_its_record_after_a_graceful_shutdown(deployed_g
 
     with ThreadPoolExecutor(max_workers=32) as pool:
         results = pool.map(call, range(CALLS))
-        time.sleep(0.5)
+        # The stop comes once calls are at the upstream, however slowly a busy
+        # machine brought the workers up: a fixed sleep raced their first calls.
+        _wait_for_upstream_calls(upstream, at_least=8)
         server.send_signal(signal.SIGTERM)
         statuses = list(results)
     assert server.wait(timeout=30) == 0
@@ -74,8 +77,18 @@ def test_every_answered_call_has_its_record_after_a_graceful_shutdown(deployed_g
     with sqlite3.connect(database) as db:
         stored = db.execute("SELECT count(*) FROM audit_callrecord WHERE outcome = 'success'")
         (records,) = stored.fetchone()
-    assert answered > 0
+    assert answered > 0, Counter(statuses)
     assert records == answered
+
+
+def _wait_for_upstream_calls(upstream, at_least: int, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        paths = upstream.requests()
+        if sum(n for path, n in paths.items() if path.endswith("/chat/completions")) >= at_least:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"no calls reached the upstream: {upstream.requests()}")
 
 
 def _wait_until_up(url: str, seconds: float = 20.0) -> None:
