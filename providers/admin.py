@@ -168,7 +168,7 @@ class ModelAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
         "loaded_context_length", "quantization", "enabled", "source", "seen", "last_seen",
     ]  # fmt: skip
     list_filter = ["provider", "kind", "loaded", "enabled", "source", "seen"]
-    search_fields = ["model_id", "publisher", "architecture", "description"]
+    search_fields = ["model_id", "provider__key", "publisher", "architecture", "description"]
     list_select_related = ["provider"]
     readonly_fields = ["source", "first_seen", "last_seen"]
     actions = ["send_test_prompt_action", "probe_kind_action"]
