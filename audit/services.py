@@ -137,5 +137,7 @@ def record_sign_off(
         reviewer_name=reviewer, reviewer_role=reviewer_role[:150], created_at=timezone.now(),
     )  # fmt: skip
     sign_off.full_clean()
-    sign_off.save()
+    with transaction.atomic():
+        sign_off.save()
+        trail.append("sign_off", sign_off)
     return sign_off

@@ -134,6 +134,13 @@ govern(
     "audit.ConfigChange",
     ("created_at", "actor_name", "request_id", "object_repr", "action", "before", "after"),
 )
+# A reviewer's decision is final once written (audit.models.SignOff).
+govern(
+    "sign_off",
+    "audit.SignOff",
+    ("subject_kind", "subject_id", "subject_label", "decision", "notes", "evidence",
+     "reviewer_name", "reviewer_role", "created_at"),
+)  # fmt: skip
 # What a retention run claims; its counts are filled in after the deletes.
 govern(
     "prune_checkpoint",

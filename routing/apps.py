@@ -7,6 +7,9 @@ class RoutingConfig(AppConfig):
     name = "routing"
 
     def ready(self) -> None:
+        from audit import trail
         from routing import checks, receivers  # noqa: F401  (registers checks)
+        from routing.versions import SUBJECT_KIND, TRAIL_FIELDS
 
         receivers.connect()
+        trail.govern(SUBJECT_KIND, "routing.ConfigVersion", TRAIL_FIELDS)

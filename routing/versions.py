@@ -8,7 +8,9 @@ sign-off and, on approval by someone other than the author with the review
 permission, activates it. `reactivate_version` brings back any earlier version
 that was approved (or, without review, published) in one step. Every
 activation is recorded as a configuration change and bumps the generation, so
-every worker swaps its snapshot within a second.
+every worker swaps its snapshot within a second. Versions join the governance
+trail (`audit.trail`) as they are published and reviewed, so `verify_audit`
+names one edited in the database.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit import trail
 from audit.models import ChangeSource, ConfigChange, SignOff, SignOffDecision
 from audit.roles import reviewer_role
 from audit.services import record_config_change, record_sign_off
@@ -31,6 +34,13 @@ from routing.generation import bump_generation
 from routing.models import ConfigVersion, VersionStatus
 
 SUBJECT_KIND = "config_version"
+# What the governance trail keeps of a version: everything but which one is
+# active (activations are configuration changes, chained on their own). The
+# status is there, since it decides what may be re-activated without review.
+TRAIL_FIELDS = (
+    "number", "canonical", "sha256", "author", "source", "created_at", "summary", "parent",
+    "status",
+)  # fmt: skip
 _OUTCOMES = {
     SignOffDecision.APPROVE: VersionStatus.APPROVED,
     SignOffDecision.REQUEST_CHANGES: VersionStatus.CHANGES_REQUESTED,
@@ -105,6 +115,7 @@ def publish_working_copy(
         )  # fmt: skip
         version.full_clean(validate_unique=False)
         version.save()
+        trail.append(SUBJECT_KIND, version)
         _record(version, author, source, "publish", None, {"status": version.status})
         if version.status == VersionStatus.PUBLISHED:
             activate_version(version=version, actor=author, source=source, action="activate")
@@ -191,6 +202,7 @@ def review_version(
         )  # fmt: skip
         version.status = _OUTCOMES[decision]
         version.save(update_fields=["status"])
+        trail.append(SUBJECT_KIND, version)
         _record(version, name, ChangeSource.ADMIN, f"review: {decision}", None, {"notes": notes})
         if decision == SignOffDecision.APPROVE:
             activate_version(version=version, actor=name, source=ChangeSource.ADMIN)

@@ -73,19 +73,33 @@ def _until_answered_by(api: httpx.Client, provider: str) -> tuple[str, int | Non
     return answer
 
 
-def _edit_chain_to_beta(operator: BrowserClient, chain: FallbackChain) -> None:
+def _edit_chain_to(operator: BrowserClient, chain: FallbackChain, provider: str) -> None:
     step = chain.steps.get()
-    beta_model = ModelFactory._meta.model.objects.get(provider__key="beta")
-    form = _chain_form(chain, {step.pk: 0}) | {"is_default": "on", "steps-0-model": beta_model.pk}
+    model = ModelFactory._meta.model.objects.get(provider__key=provider)
+    form = _chain_form(chain, {step.pk: 0}) | {"is_default": "on", "steps-0-model": model.pk}
     url = reverse("admin:routing_fallbackchain_change", args=[chain.pk])
     assert operator.post(url, form).status_code == 302
+
+
+def _publish_and_approve(
+    operator: BrowserClient, qa: BrowserClient, chain: FallbackChain, provider: str
+) -> ConfigVersion:
+    _edit_chain_to(operator, chain, provider)
+    operator.post(reverse("admin:routing_configversion_publish"), {"summary": provider})
+    pending = ConfigVersion.objects.get(status=VersionStatus.PENDING)
+    qa.post(
+        reverse("admin:routing_configversion_review", args=[pending.pk]), {"decision": "approve"}
+    )
+    pending.refresh_from_db()
+    assert pending.status == VersionStatus.APPROVED
+    return pending
 
 
 def test_an_edit_routes_calls_only_after_a_second_person_approves_it(routes, api):
     operator, qa = _signed_in("olivia"), _signed_in("quinn", qa=True)
     assert _answered_by(api) == ("alpha", 1)
 
-    _edit_chain_to_beta(operator, routes)
+    _edit_chain_to(operator, routes, "beta")
     operator.post(reverse("admin:routing_configversion_publish"), {"summary": "beta first"})
     pending = ConfigVersion.objects.get(status=VersionStatus.PENDING)
     assert pending.author == "olivia"
@@ -112,24 +126,17 @@ def test_an_edit_routes_calls_only_after_a_second_person_approves_it(routes, api
 
 def test_reactivating_an_earlier_version_routes_by_it_at_once_and_records_name_it(routes, api):
     operator, qa = _signed_in("olivia"), _signed_in("quinn", qa=True)
-    first = _answered_by(api)
-    _edit_chain_to_beta(operator, routes)
-    operator.post(reverse("admin:routing_configversion_publish"), {"summary": "beta first"})
-    pending = ConfigVersion.objects.get(status=VersionStatus.PENDING)
-    qa.post(
-        reverse("admin:routing_configversion_review", args=[pending.pk]), {"decision": "approve"}
-    )
-    assert _until_answered_by(api, "beta")[0] == "beta"
-    # Version 1 was the bootstrap (never reviewed); approve a copy of alpha's route to go back to.
-    ConfigVersion.objects.filter(number=1).update(status=VersionStatus.APPROVED)
+    assert _answered_by(api) == ("alpha", 1)
+    beta = _publish_and_approve(operator, qa, routes, "beta")
+    assert _until_answered_by(api, "beta") == ("beta", beta.number)
+    alpha = _publish_and_approve(operator, qa, routes, "alpha")
+    assert _until_answered_by(api, "alpha") == ("alpha", alpha.number)
 
-    version_one = ConfigVersion.objects.get(number=1)
-    operator.post(reverse("admin:routing_configversion_reactivate", args=[version_one.pk]))
+    operator.post(reverse("admin:routing_configversion_reactivate", args=[beta.pk]))
 
-    assert first == ("alpha", 1)
-    assert _until_answered_by(api, "alpha") == ("alpha", 1)
+    assert _until_answered_by(api, "beta") == ("beta", beta.number)
     last = CallRecord.objects.order_by("-seq").first()
-    assert (last.config_version, last.config_hash) == (1, version_one.sha256)
+    assert (last.config_version, last.config_hash) == (beta.number, beta.sha256)
     assert not CallRecord.objects.filter(config_version__isnull=True).exists()
     out = StringIO()
     call_command("verify_audit", stdout=out)  # exits non-zero on a broken chain
