@@ -4,9 +4,11 @@ Every role reads everything the gateway keeps (each model of providers, routing,
 clients and audit, models added later included) and changes nothing else, except:
 
 - Operators change configuration and clients: providers, models, routing
-  records and clients; they revoke tokens, and run the actions that call
-  upstreams ("Probe now", "Discover models", "Send a test prompt", which spends
-  paid tokens) or issue a token. They sign nothing, so no one approves their own work.
+  records and clients; they publish the working copy as a configuration version
+  and re-activate an approved one; they revoke tokens (OAuth ones too), and run
+  the actions that call upstreams ("Probe now", "Discover models", "Send a test
+  prompt", which spends paid tokens) or issue a token. They sign nothing, so no
+  one approves their own work.
 - Operations watch health ("Probe now") and sign off.
 - QA and Assessors sign off (configuration versions included), and change no
   configuration and spend nothing.
@@ -73,6 +75,8 @@ ROLES = (
             "providers.discover_models",
             "providers.send_test_prompt",
             "audit.run_uat",
+            "routing.add_configversion",  # publish the working copy
+            "routing.change_configversion",  # re-activate an approved version
         ),
     ),  # fmt: skip
     Role(OPERATIONS_GROUP, grants=(SIGN_OFF, REVIEW_VERSION, "providers.probe_provider")),

@@ -22,11 +22,17 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views
 from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import AbstractApplication, Application, get_access_token_model
+from oauth2_provider.models import (
+    AbstractApplication,
+    Application,
+    get_access_token_model,
+    revoke_access_token,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
 from oauth2_provider.settings import oauth2_settings
 
+from audit.services import record_config_change
 from llmcaller.auth import check_caller_address
 from llmcaller.errors import Forbidden
 from llmcaller.models import Client, ClientApplication
@@ -58,6 +64,44 @@ def create_application(*, client: Client) -> IssuedApplication:
     application.save()
     link = ClientApplication.objects.create(client=client, application=application)
     return IssuedApplication(application.client_id, secret, link)
+
+
+def revoke_access_tokens(tokens: list[Any], *, actor: str, source: str) -> int:
+    """Revoke access tokens (and the refresh tokens bound to them) as the revoke
+    endpoint does, each recorded in the configuration history; returns how many."""
+    for token in tokens:
+        before = _token_facts(token)
+        revoke_access_token(token)
+        _record_revocation("access token", before, actor, source)
+    return len(tokens)
+
+
+def revoke_refresh_tokens(tokens: list[Any], *, actor: str, source: str) -> int:
+    """Revoke refresh tokens and the access tokens bound to them; returns how many."""
+    for token in tokens:
+        before = _token_facts(token)
+        token.revoke()  # a no-op on one already revoked
+        _record_revocation("refresh token", before, actor, source)
+    return len(tokens)
+
+
+def _token_facts(token: Any) -> dict[str, Any]:
+    """What the history keeps of an OAuth token: whose it is, never the token."""
+    application = token.application
+    expires = getattr(token, "expires", None)
+    return {
+        "client": application.name if application else None,
+        "oauth_client_id": application.client_id if application else None,
+        "scope": getattr(token, "scope", None),
+        "expires": expires.isoformat() if expires else None,
+    }
+
+
+def _record_revocation(kind: str, before: dict[str, Any], actor: str, source: str) -> None:
+    record_config_change(
+        actor=actor, request_id="", obj_repr=f"OAuth {kind}: {before['client']}",
+        action="revoke token", before=before, after=None, source=source,
+    )  # fmt: skip
 
 
 def forget_client_access_tokens(client: Client) -> None:

@@ -459,6 +459,9 @@ OAUTH2_PROVIDER = {
     "SCOPES_BACKEND_CLASS": "llmcaller.oauth.ClientScopes",
     # Refuses tokens to inactive clients and to applications of no client.
     "OAUTH2_VALIDATOR_CLASS": "llmcaller.oauth.ClientValidator",
+    # Read-only token pages; revoking needs an operator's permission (llmcaller.oauth_admin).
+    "ACCESS_TOKEN_ADMIN_CLASS": "llmcaller.oauth_admin.AccessTokenAdmin",
+    "REFRESH_TOKEN_ADMIN_CLASS": "llmcaller.oauth_admin.RefreshTokenAdmin",
     "SCOPES": {
         "chat": "chat",
         "chatStream": "streaming chat",

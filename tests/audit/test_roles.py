@@ -5,6 +5,7 @@ by hand without its permission is refused with nothing written or spent."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib import admin
@@ -12,6 +13,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client as BrowserClient
 from django.urls import reverse
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, RefreshToken
 
 from audit.roles import (
     ASSESSORS_GROUP,
@@ -24,16 +27,20 @@ from audit.roles import (
     SIGN_OFF_RELEASE,
 )
 from llmcaller.models import ClientToken
+from llmcaller.oauth import create_application
 from llmcaller.tokens import issue_token
 from providers.models import Capability, HealthStatus, Model
 from routing.models import (
     CapabilityScore,
+    ConfigVersion,
     FallbackChain,
     FaultKind,
     FaultRule,
     Task,
     TaskPreference,
+    VersionStatus,
 )
+from routing.versions import routing_version
 from tests.audit.factories import CallRecordFactory
 from tests.factories import ClientFactory, ModelFactory, ProviderFactory
 
@@ -51,6 +58,8 @@ ACTIONS = {  # the actions each role is offered, per page
         "providers.model": {"send_test_prompt_action", "probe_kind_action", "delete_selected"},
         "llmcaller.client": {"issue_tokens", "create_applications", "delete_selected"},
         "llmcaller.clienttoken": {"revoke"},
+        "oauth2_provider.accesstoken": {"revoke_tokens"},
+        "oauth2_provider.refreshtoken": {"revoke_tokens"},
         **{label: {"delete_selected"} for label in EDITABLE if label.startswith("routing.")},
     },
     OPERATIONS_GROUP: {"providers.provider": {"probe_now_action"}},
@@ -96,7 +105,20 @@ def seeded(upstream):
     FallbackChain.objects.create(name="chat-chain", capability=Capability.CHAT)
     FaultRule.objects.create(name="slow", provider=provider, kind=FaultKind.LATENCY)
     CallRecordFactory()
+    _oauth_tokens(create_application(client=ClientFactory(tool_id="oauth-tool")))
     return provider
+
+
+def _oauth_tokens(issued) -> AccessToken:
+    application = issued.link.application
+    expires = timezone.now() + timedelta(minutes=15)
+    access = AccessToken.objects.create(
+        application=application, token="llmco_x", expires=expires, scope="chat"
+    )
+    # The client-credentials grant issues none; a row lets the page offer its action.
+    owner = get_user_model().objects.create_user("resource-owner")
+    RefreshToken.objects.create(application=application, token="r", access_token=access, user=owner)
+    return access
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -217,3 +239,44 @@ def test_operations_may_probe_but_not_spend(seeded, upstream):
     assert upstream.requests() == {}
     assert _post_action(browser, type(seeded), "probe_now_action", seeded.pk) == 302
     assert upstream.requests()
+
+
+@pytest.mark.parametrize("role", [*REVIEWERS, OPERATIONS_GROUP, PRODUCT_GROUP])
+def test_only_operators_revoke_oauth_tokens(role, seeded):
+    access = AccessToken.objects.get()
+    refresh = RefreshToken.objects.get()
+
+    browser = _signed_in(role)
+    assert _post_action(browser, AccessToken, "revoke_tokens", access.pk) == 403
+    assert _post_action(browser, RefreshToken, "revoke_tokens", refresh.pk) == 403
+    assert AccessToken.objects.filter(pk=access.pk).exists()
+
+    operator = _signed_in(OPERATORS_GROUP)
+    assert _post_action(operator, AccessToken, "revoke_tokens", access.pk) == 302
+    assert not AccessToken.objects.filter(pk=access.pk).exists()
+
+
+def test_an_operator_publishes_and_reactivates_but_cannot_review(seeded, settings):
+    settings.LLMCALLER_CONFIG_REVIEW = "required"
+    routing_version()  # the first version, published as the gateway starts
+    operator, qa = _signed_in(OPERATORS_GROUP), _signed_in(QA_GROUP)
+
+    def publish_and_approve(name: str) -> ConfigVersion:
+        FallbackChain.objects.update(name=name)  # an edit of the working copy
+        publish = reverse("admin:routing_configversion_publish")
+        assert operator.post(publish, {"summary": name}).status_code == 302
+        pending = ConfigVersion.objects.get(status=VersionStatus.PENDING)
+        review = reverse("admin:routing_configversion_review", args=[pending.pk])
+        operator.post(review, {"decision": "approve"})
+        assert ConfigVersion.objects.get(pk=pending.pk).status == VersionStatus.PENDING
+        qa.post(review, {"decision": "approve"})  # a second person, in a reviewing role
+        assert ConfigVersion.objects.get(is_active=True) == pending
+        return pending
+
+    earlier = publish_and_approve("first-chain")
+    publish_and_approve("second-chain")
+    reactivate = reverse("admin:routing_configversion_reactivate", args=[earlier.pk])
+
+    assert qa.post(reactivate).status_code == 403
+    assert operator.post(reactivate).status_code == 302
+    assert ConfigVersion.objects.get(is_active=True) == earlier

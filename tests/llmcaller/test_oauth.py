@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from oauth2_provider.models import AccessToken
 
+from audit.models import ConfigChange
 from llmcaller.models import ApiMethod, Client, ClientApplication
 from llmcaller.oauth import IssuedApplication, create_application
 from llmcaller.tokens import OAUTH_TOKEN_PREFIX
@@ -145,6 +146,9 @@ def test_a_token_revoked_in_the_admin_is_refused_at_once(
     assert not AccessToken.objects.exists()
 
     assert chat(gateway, token).status_code == 401
+    change = ConfigChange.objects.get(action="revoke token")
+    assert change.object_repr == "OAuth access token: oauth-tool"
+    assert token not in str(change.before)
 
 
 def test_the_token_endpoint_answers_only_the_allowed_networks(gateway, application, settings):
