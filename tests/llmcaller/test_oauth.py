@@ -74,6 +74,51 @@ def test_an_access_token_is_accepted_at_every_v1_endpoint(gateway, provider, app
     assert other.status_code == 200
 
 
+MCP_HEADERS = {
+    "accept": "application/json, text/event-stream",
+    "mcp-protocol-version": "2025-11-25",
+}
+TOOLS_LIST = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+
+
+def _openai_and_mcp_answer(gateway: str, token: str) -> list[int]:
+    """Statuses of a /v1 model list, a /v1 chat and an MCP tools/list with `token`."""
+    with httpx.Client(base_url=gateway, headers=bearer(token), timeout=10) as door:
+        chat_completion = {"model": "auto", "messages": [{"role": "user", "content": "hi"}]}
+        return [
+            door.get("/v1/models").status_code,
+            door.post("/v1/chat/completions", json=chat_completion).status_code,
+            door.post("/mcp", json=TOOLS_LIST, headers=MCP_HEADERS).status_code,
+        ]
+
+
+def test_an_access_token_opens_the_openai_door_and_the_mcp_server_until_revoked(
+    gateway, provider, application
+):
+    token = obtain(gateway, application).json()["access_token"]
+    assert _openai_and_mcp_answer(gateway, token) == [200, 200, 200]
+
+    revoked = httpx.post(
+        f"{gateway}/oauth/revoke/", data={"token": token},
+        auth=(application.client_id, application.client_secret), timeout=10,
+    )  # fmt: skip
+
+    assert revoked.status_code == 200
+    assert _openai_and_mcp_answer(gateway, token) == [401, 401, 401]
+
+
+def test_an_expired_access_token_is_refused_at_the_openai_door_and_the_mcp_server(
+    gateway, provider, application, monkeypatch
+):
+    token = obtain(gateway, application).json()["access_token"]
+    assert _openai_and_mcp_answer(gateway, token) == [200, 200, 200]
+
+    later = timezone.now() + timedelta(seconds=901)
+    monkeypatch.setattr("llmcaller.auth.now", lambda: later)
+
+    assert _openai_and_mcp_answer(gateway, token) == [401, 401, 401]
+
+
 def test_a_token_asked_for_fewer_scopes_may_call_only_those(gateway, provider, application):
     token = obtain(gateway, application, scope="embed").json()["access_token"]
 
