@@ -4,7 +4,8 @@ row saved with it (a chain's steps, a provider's models, a client's tokens), is
 written through `record_config_change`, with the row as it was and as it became.
 
 Admin classes take `ConfigHistoryAdmin` as their first base; the snapshot is the
-row's own fields (secret values masked by `record_config_change`).
+row's own fields (secret values masked by `record_config_change`). Commands that
+write configuration record through `record_row_change`.
 """
 
 from __future__ import annotations
@@ -49,6 +50,21 @@ class ConfigHistoryAdmin:
             _record(request, obj, "change", befores.get(id(obj)), _snapshot(obj))
         for obj in formset.deleted_objects:
             _record(request, obj, "delete", befores.get(id(obj)), None)
+
+
+def snapshot(obj: Model | None) -> dict[str, Any] | None:
+    """A row's own fields as the history keeps them (None for no row)."""
+    return _snapshot(obj)
+
+
+def record_row_change(
+    obj: Model, *, actor: str, source: str, action: str, before: dict[str, Any] | None
+) -> None:
+    """The history entry of a write made outside the admin (a command, say)."""
+    record_config_change(
+        actor=actor, request_id="", obj_repr=f"{obj._meta.verbose_name}: {obj}", action=action,
+        before=before, after=_snapshot(obj), source=source,
+    )  # fmt: skip
 
 
 def _snapshot(obj: Model | None) -> dict[str, Any] | None:

@@ -137,3 +137,32 @@ def test_a_token_expiry_changed_inline_on_its_client_is_recorded(admin_client):
     assert change.before["expires_at"] is None
     assert change.after["expires_at"].startswith("2027-01-31")
     assert token.token_hash not in str(change.before) + str(change.after)
+
+
+def test_a_provider_added_by_command_is_recorded_as_the_commands_write():
+    call_command(
+        "add_provider", "scripted", "--kind", "lmstudio", "--base-url", "http://127.0.0.1:9",
+        "--no-discover", stdout=StringIO(),
+    )  # fmt: skip
+
+    change = ConfigChange.objects.get(action="add")
+    assert (change.source, change.actor_name) == ("command", "add_provider command")
+    assert change.object_repr.startswith("provider: ") and change.before is None
+    assert change.after["base_url"] == "http://127.0.0.1:9"
+
+
+def test_a_client_created_or_changed_by_issue_token_is_recorded(capsys):
+    call_command("issue_token", "batch-tool", "--create", "--methods", "chat")
+    call_command("issue_token", "batch-tool", "--methods", "chat,embed")
+    call_command("issue_token", "batch-tool")  # a token only: the client is unchanged
+
+    client_changes = ConfigChange.objects.exclude(action="issue token").order_by("id")
+    assert [(c.action, c.source) for c in client_changes] == [
+        ("add", "command"), ("change", "command"),
+    ]  # fmt: skip
+    added, changed = client_changes
+    assert added.after["allowed_methods"] == ["chat"]
+    assert (changed.before["allowed_methods"], changed.after["allowed_methods"]) == (
+        ["chat"], ["chat", "embed"],
+    )  # fmt: skip
+    assert ConfigChange.objects.filter(action="issue token").count() == 3

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from audit.history import record_row_change, snapshot
 from audit.models import ChangeSource
 from llmcaller.models import ApiMethod, Client
 from llmcaller.tokens import issue_token
@@ -34,13 +35,19 @@ class Command(BaseCommand):
         if unknown:
             raise CommandError(f"Unknown method(s): {', '.join(unknown)}.")
         record = self._client(client, create)
+        before = snapshot(record) if record.pk else None
         if chosen:
             record.allowed_methods = chosen
         try:
             record.full_clean()
         except ValidationError as exc:
             raise CommandError(f"The client is not valid: {exc}") from None
-        record.save()
+        if before is None or snapshot(record) != before:
+            record.save()
+            record_row_change(
+                record, actor="issue_token command", source=ChangeSource.COMMAND,
+                action="add" if before is None else "change", before=before,
+            )  # fmt: skip
         issued = issue_token(
             client=record, expires_in_days=options["expires_in"], actor="issue_token command",
             source=ChangeSource.COMMAND,

@@ -8,6 +8,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from audit.history import record_row_change
+from audit.models import ChangeSource
 from providers.adapters import ADAPTERS
 from providers.errors import UpstreamError
 from providers.models import Capability, Provider
@@ -53,6 +55,10 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(_describe(exc)) from None
         provider.save()
+        record_row_change(
+            provider, actor="add_provider command", source=ChangeSource.COMMAND, action="add",
+            before=None,
+        )  # fmt: skip
         self.stdout.write(
             f"Created provider {provider.key} ({provider.get_kind_display()}) "
             f"at {provider.base_url}.{_normalised(options['base_url'], provider.base_url)}"
