@@ -54,7 +54,7 @@ from audit.models import (
 )
 from audit.pilot_admin import FindingAdmin, UatRunAdmin
 from audit.releases import gate_status, sign_release
-from audit.roles import reviewer_role
+from audit.roles import SIGN_OFF, SIGN_OFF_RELEASE, reviewer_role
 from audit.selectors import last_verification
 from audit.types import CallOutcome
 from audit.verification import run_verification
@@ -394,6 +394,8 @@ class ReleaseAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
 
 
 def sign_release_from_form(release: Release, request: HttpRequest) -> None:
+    if not request.user.has_perm(SIGN_OFF) and not request.user.has_perm(SIGN_OFF_RELEASE):
+        raise PermissionDenied
     role = reviewer_role(request.user)
     if not set(role.split(", ")) & set(release.required_roles):
         raise ValueError(f"Your role ({role}) is not one this release's gate asks for.")

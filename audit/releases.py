@@ -3,7 +3,8 @@
 A reviewer signs off a release through `sign_release`, which records a sign-off
 on the subject "this release at this configuration version". The gate is met
 when, for every required role, the latest decision of a reviewer holding that
-role (at the time of signing) is an approval. Pointing the release at another
+role (at the time of signing) is an approval, and each role's approval comes from
+a different person. Pointing the release at another
 version starts from nothing, since the subject changes with the version.
 """
 
@@ -44,13 +45,44 @@ def sign_release(
 
 def gate_status(release: Release) -> GateStatus:
     rows = SignOff.objects.filter(subject_kind=SUBJECT_KIND, subject_id=release.subject_id)
-    latest: dict[str, str] = {}
+    latest_by_role: dict[str, str] = {}
+    latest_by_reviewer: dict[str, tuple[str, tuple[str, ...]]] = {}
     for sign_off in rows.order_by("created_at", "id"):
-        for role in sign_off.reviewer_role.split(", "):
-            latest[role] = sign_off.decision
+        roles = tuple(sign_off.reviewer_role.split(", "))
+        for role in roles:
+            latest_by_role[role] = sign_off.decision
+        latest_by_reviewer[sign_off.reviewer_name] = (sign_off.decision, roles)
     required = tuple(release.required_roles)
-    approved = tuple(r for r in required if latest.get(r) == SignOffDecision.APPROVE)
+    # A role counts when its latest decision is an approval and a reviewer of its
+    # own approved: one person in two groups signs for one role, not two.
+    open_roles = [r for r in required if latest_by_role.get(r) == SignOffDecision.APPROVE]
+    approvers = {
+        name: set(roles) & set(open_roles)
+        for name, (decision, roles) in latest_by_reviewer.items()
+        if decision == SignOffDecision.APPROVE
+    }
+    signed = _distinct_signers(open_roles, approvers)
+    approved = tuple(r for r in required if r in signed)
     return GateStatus(release, approved, tuple(r for r in required if r not in approved))
+
+
+def _distinct_signers(roles: list[str], approvers: dict[str, set[str]]) -> set[str]:
+    """The roles that can each be matched to a different approver holding them
+    (augmenting paths; a gate has a handful of roles and reviewers)."""
+    role_of: dict[str, str] = {}  # approver's name -> the role they sign for
+
+    def assign(role: str, tried: set[str]) -> bool:
+        for name, holds in approvers.items():
+            if role in holds and name not in tried:
+                tried.add(name)
+                if name not in role_of or assign(role_of[name], tried):
+                    role_of[name] = role
+                    return True
+        return False
+
+    for role in roles:
+        assign(role, set())
+    return set(role_of.values())
 
 
 def pending_gates(limit: int = 5) -> list[GateStatus]:

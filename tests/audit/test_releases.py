@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
 from audit.models import Release
@@ -78,3 +78,26 @@ def test_a_reviewer_signs_in_the_admin_and_the_page_shows_the_gate(release, clie
 
     assert "not met for version 4: waiting for assessor" in page
     assert gate_status(release).approved == ("QA",)
+
+
+def test_one_reviewer_in_two_required_roles_signs_for_one_of_them(release):
+    both = _reviewer("quinn", "QA")
+    both.groups.add(Group.objects.get_or_create(name="assessor")[0])
+
+    sign_release(release=release, reviewer=both, decision="approve")
+
+    assert len(gate_status(release).approved) == 1
+    sign_release(release=release, reviewer=_reviewer("ada", "assessor"), decision="approve")
+    assert gate_status(release).met  # quinn signs for QA, ada for the assessors
+
+
+def test_a_user_without_a_sign_off_permission_cannot_sign_in_the_admin(release, client):
+    viewer = _reviewer("vic", "assessor")  # a required role's name, without its permissions
+    viewer.user_permissions.add(Permission.objects.get(codename="view_release"))
+    client.force_login(viewer)
+
+    response = client.post(reverse("admin:audit_release_sign", args=[release.pk]),
+                           {"decision": "approve"})  # fmt: skip
+
+    assert response.status_code == 403
+    assert gate_status(release).approved == ()
