@@ -15,6 +15,7 @@ from llmcaller.tokens import issue_token
 from providers.models import Model, Provider
 from tests.factories import ClientFactory
 from tests.llmcaller.helpers import CHAT_MODEL, EMBED_MODEL
+from tests.routing.factories import FallbackStepFactory
 from tests.sandbox import SandboxUpstream
 
 WEATHER = {
@@ -45,9 +46,13 @@ def sdk(gateway: str, token: str, provider: Provider) -> Iterator[openai.OpenAI]
         yield client
 
 
-def test_it_lists_models_chains_and_auto(sdk: openai.OpenAI) -> None:
-    ids = [model.id for model in sdk.models.list()]
+def test_it_lists_models_chains_and_auto(gateway: str, token: str, provider: Provider) -> None:
+    chat = Model.objects.get(provider=provider, model_id=CHAT_MODEL)
+    FallbackStepFactory(chain__name="chat-safety", model=chat)  # its save publishes it
+    with _sdk(gateway, token) as sdk:
+        ids = [model.id for model in sdk.models.list()]
     assert f"sandbox/{CHAT_MODEL}" in ids and f"sandbox/{EMBED_MODEL}" in ids
+    assert "chat-safety" in ids
     assert "auto" in ids and "auto:coding" in ids
 
 
