@@ -9,7 +9,7 @@ checklist item goes through `audit.pilots.tick` / `untick` (who and when);
 checks against this gateway (`LLMCALLER_UAT_URL`, else the page's own origin).
 A reviewer records a decision below the page (`audit.pilot_sign_offs`, which
 needs `audit.sign_off` or `audit.sign_off_release`), citing one of the pilot's
-UAT runs if they choose.
+UAT runs if they choose; the list exports a pilot's evidence pack.
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from audit.evidence_admin import evidence_download
+from audit.guards import GuardedActionsAdmin
 from audit.models import ChecklistItem, Pilot, PilotContact, SignOff
 from audit.pilot_sign_offs import (
     SignOffRefused,
@@ -89,7 +92,7 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Pilot)
-class PilotAdmin(admin.ModelAdmin):
+class PilotAdmin(GuardedActionsAdmin, admin.ModelAdmin):
     form = PilotForm
     change_form_template = "admin/llmcaller/pilot_change_form.html"
     list_display = ["name", "client_name", "caller_tool", "owner", "kickoff", "ends_on", "status"]
@@ -97,6 +100,7 @@ class PilotAdmin(admin.ModelAdmin):
     search_fields = ["name", "client_name", "caller_tool", "owner"]
     inlines = [ContactInline, ChecklistInline]
     readonly_fields = ["calls", "uat_runs", "findings", "sign_offs"]
+    actions = ["export_evidence"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Pilot | None = None) -> list:
         engagement = ("Engagement", {"fields": PilotForm.Meta.fields})
@@ -162,6 +166,10 @@ class PilotAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, f"Your sign-off on {pilot} is recorded.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:audit_pilot_change", args=[pilot.pk]))
+
+    @admin.action(description="Export the evidence pack (JSON)", permissions=["view"])
+    def export_evidence(self, request: HttpRequest, queryset: QuerySet[Pilot]) -> Any:
+        return evidence_download(self, request, queryset, "pilot")
 
     def run_uat_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Needs `audit.run_uat`: it issues a short-lived token and spends calls."""
