@@ -34,6 +34,10 @@ def read_pack(path: str | Path) -> dict[str, Any]:
         raise BadPack(f"{path} is not an evidence pack ({FORMAT}).")
     if set(pack.get("sections") or {}) != set(SECTIONS):
         raise BadPack(f"{path} does not have the sections {', '.join(SECTIONS)}.")
+    try:
+        _bounds(pack)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BadPack(f"{path} does not say what it covers ({exc!r}).") from None
     return pack
 
 

@@ -193,3 +193,12 @@ def test_a_releases_pack_has_its_gate_and_the_runs_of_its_version(pilot, qa, tmp
 def test_an_unknown_subject_is_refused(db, tmp_path):
     with pytest.raises(CommandError, match="No pilot is named 'nobody'"):
         _export(tmp_path, "--pilot", "nobody")
+
+
+def test_a_file_that_is_no_pack_is_refused(db, tmp_path):
+    path = tmp_path / "pack.json"
+    path.write_text(json.dumps({"format": "llm-caller evidence pack 1", "sections": {}}))
+
+    code, output = _verify(path)
+
+    assert code == 1 and "does not have the sections" in output
