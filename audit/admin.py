@@ -36,6 +36,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 
 from audit.dashboard import dashboard_context, window_named
+from audit.evidence_admin import evidence_download
 from audit.exports import csv_response
 from audit.guards import GuardedActionsAdmin
 from audit.history import ConfigHistoryAdmin
@@ -359,13 +360,19 @@ class SignOffAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Release)
-class ReleaseAdmin(ConfigHistoryAdmin, admin.ModelAdmin):
-    """Releases and their gates; reviewers sign off on a release's page."""
+class ReleaseAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
+    """Releases and their gates; reviewers sign off on a release's page; the list
+    exports a release's evidence pack."""
 
     list_display = ["name", "target_date", "config_version", "gate"]
     readonly_fields = ["gate", "created_at"]
     search_fields = ["name", "notes"]
     change_form_template = "admin/audit/release/change_form.html"
+    actions = ["export_evidence"]
+
+    @admin.action(description="Export the evidence pack (JSON)", permissions=["view"])
+    def export_evidence(self, request: HttpRequest, queryset: QuerySet[Release]) -> Any:
+        return evidence_download(self, request, queryset, "release")
 
     def get_urls(self) -> list[URLPattern]:
         sign = self.admin_site.admin_view(self.sign_view)

@@ -3,7 +3,8 @@
 Findings carry their follow-ups inline; QA records and updates both (see
 `audit.roles`), and the list exports the selected findings with their
 follow-ups as CSV. UAT runs are read-only evidence: written once by
-`run_uat --pilot` or the pilot page's "Run UAT", never changed here. The pilot
+`run_uat --pilot` or the pilot page's "Run UAT", never changed here; a
+reviewer with `audit.sign_off` records a decision on one below its page. The pilot
 page itself is registered by `llmcaller.pilot_admin`, because choosing a client
 and running UAT need the client registry, which `audit` does not import.
 """
@@ -12,13 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 
 from audit.backlog_export import backlog_csv_response
 from audit.models import Finding, FollowUp, UatCheck, UatRun
+from audit.pilot_sign_offs import SignOffRefused, may_sign_uat_run, sign_offs_on, sign_uat_run
 
 
 class FollowUpInline(admin.TabularInline):
@@ -81,9 +86,32 @@ class UatRunAdmin(admin.ModelAdmin):
     list_filter = ["passed", "trigger", "pilot"]
     fields = ["pilot", "phase", "trigger", "actor", "gateway_url", "client_name", "caller_tool",
               "started_at", "finished_at", "passed", "config_version", "config_hash",
-              "faults_enabled", "fault_table"]  # fmt: skip
+              "faults_enabled", "fault_table", "sign_offs"]  # fmt: skip
     readonly_fields = fields
     inlines = [UatCheckInline]
+
+    def get_urls(self) -> list[URLPattern]:
+        sign = self.admin_site.admin_view(require_POST(self.sign_view))
+        return [path("<int:pk>/sign/", sign, name="audit_uatrun_sign"), *super().get_urls()]
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, **kw: Any):
+        context["can_sign"] = may_sign_uat_run(request.user)
+        return super().render_change_form(request, context, *args, **kw)
+
+    def sign_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        """Needs `audit.sign_off`; the decision is final."""
+        if not may_sign_uat_run(request.user):
+            raise PermissionDenied
+        run = UatRun.objects.filter(pk=pk).first()
+        if run is None:
+            raise Http404
+        links = [line.strip() for line in request.POST.get("evidence", "").splitlines()]
+        try:
+            sign_uat_run(run=run, reviewer=request.user, decision=request.POST.get("decision", ""),
+                         notes=request.POST.get("notes", ""), evidence=links)  # fmt: skip
+        except (SignOffRefused, ValueError) as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:audit_uatrun_change", args=[pk]))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -93,6 +121,15 @@ class UatRunAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="sign-offs")
+    def sign_offs(self, run: UatRun) -> str:
+        return format_html_join("", '<div class="uat-sign-off">{} · {} ({}) · <strong>{}</strong>'
+                                " · {}</div>", (
+            (f"{s.created_at:%Y-%m-%d %H:%M}", s.reviewer_name, s.reviewer_role,
+             s.get_decision_display(), s.notes or "—")
+            for s in sign_offs_on(UatRun.SUBJECT_KIND, [run.subject_id])
+        )) or "None yet."  # fmt: skip
 
     @admin.display(description="active fault rules and the gateway's answers")
     def fault_table(self, run: UatRun) -> str:

@@ -138,7 +138,11 @@ def pilot_records(pilot: Pilot, now: datetime) -> QuerySet[CallRecord]:
 
 def pilot_calls(pilot: Pilot, *, now: datetime) -> list[dict[str, Any]]:
     """Per method: calls, errors, error rate, mean, p95 and max latency (ms)."""
-    records = pilot_records(pilot, now)
+    return summarize_calls(pilot_records(pilot, now))
+
+
+def summarize_calls(records: QuerySet[CallRecord]) -> list[dict[str, Any]]:
+    """`pilot_calls`'s figures for any set of call records (an evidence pack's)."""
     failed = ~Q(outcome=CallOutcome.SUCCESS)
     rows = (
         records.order_by()

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.db.models import QuerySet
+
 from audit.models import Release, SignOff, SignOffDecision
 from audit.roles import reviewer_role
 from audit.services import record_sign_off
@@ -44,7 +46,15 @@ def sign_release(
 
 
 def gate_status(release: Release) -> GateStatus:
-    rows = SignOff.objects.filter(subject_kind=SUBJECT_KIND, subject_id=release.subject_id)
+    return gate_of(release, release_sign_offs(release))
+
+
+def release_sign_offs(release: Release) -> QuerySet[SignOff]:
+    return SignOff.objects.filter(subject_kind=SUBJECT_KIND, subject_id=release.subject_id)
+
+
+def gate_of(release: Release, rows: QuerySet[SignOff]) -> GateStatus:
+    """The gate as `rows` (the release's sign-offs, or those up to an anchor) decide it."""
     latest_by_role: dict[str, str] = {}
     latest_by_reviewer: dict[str, tuple[str, tuple[str, ...]]] = {}
     for sign_off in rows.order_by("created_at", "id"):

@@ -1,4 +1,5 @@
-"""The pilot page: an engagement, its contacts and checklist, its calls, its UAT.
+"""The pilot page: an engagement, its contacts and checklist, its calls, its UAT,
+its sign-offs.
 
 Registered here rather than in `audit` (where the rows live) because the form
 chooses the pilot's client from the client registry and "Run UAT" issues a
@@ -6,6 +7,9 @@ token and calls the gateway, neither of which `audit` may import. Ticking a
 checklist item goes through `audit.pilots.tick` / `untick` (who and when);
 "Run UAT" needs the `audit.run_uat` permission and runs `run_uat --pilot`'s
 checks against this gateway (`LLMCALLER_UAT_URL`, else the page's own origin).
+A reviewer records a decision below the page (`audit.pilot_sign_offs`, which
+needs `audit.sign_off` or `audit.sign_off_release`), citing one of the pilot's
+UAT runs if they choose; the list exports a pilot's evidence pack.
 """
 
 from __future__ import annotations
@@ -16,13 +20,23 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from audit.models import ChecklistItem, Pilot, PilotContact
+from audit.evidence_admin import evidence_download
+from audit.guards import GuardedActionsAdmin
+from audit.models import ChecklistItem, Pilot, PilotContact, SignOff
+from audit.pilot_sign_offs import (
+    SignOffRefused,
+    cited_uat_runs,
+    may_sign_pilot,
+    sign_offs_on,
+    sign_pilot,
+)
 from audit.pilots import pilot_calls, pilot_window, seed_checklist, tick, untick
 from llmcaller.models import Client
 from llmcaller.uat import summary
@@ -78,20 +92,22 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Pilot)
-class PilotAdmin(admin.ModelAdmin):
+class PilotAdmin(GuardedActionsAdmin, admin.ModelAdmin):
     form = PilotForm
     change_form_template = "admin/llmcaller/pilot_change_form.html"
     list_display = ["name", "client_name", "caller_tool", "owner", "kickoff", "ends_on", "status"]
     list_filter = ["status"]
     search_fields = ["name", "client_name", "caller_tool", "owner"]
     inlines = [ContactInline, ChecklistInline]
-    readonly_fields = ["calls", "uat_runs", "findings"]
+    readonly_fields = ["calls", "uat_runs", "findings", "sign_offs"]
+    actions = ["export_evidence"]
 
     def get_fieldsets(self, request: HttpRequest, obj: Pilot | None = None) -> list:
         engagement = ("Engagement", {"fields": PilotForm.Meta.fields})
         if obj is None:
             return [engagement]
-        return [engagement, ("Calls, UAT and findings", {"fields": self.readonly_fields})]
+        rest = ("Calls, UAT, findings and sign-offs", {"fields": self.readonly_fields})
+        return [engagement, rest]
 
     def save_model(self, request: HttpRequest, obj: Pilot, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
@@ -116,11 +132,44 @@ class PilotAdmin(admin.ModelAdmin):
             self.admin_site.admin_view(require_POST(self.run_uat_view)),
             name="audit_pilot_run_uat",
         )
-        return [run, *super().get_urls()]
+        sign = path(
+            "<path:object_id>/sign/",
+            self.admin_site.admin_view(require_POST(self.sign_view)),
+            name="audit_pilot_sign",
+        )
+        return [run, sign, *super().get_urls()]
 
     def render_change_form(self, request: HttpRequest, context: dict, *args: Any, **kw: Any):
         context["can_run_uat"] = request.user.has_perm("audit.run_uat")
+        context["can_sign"] = may_sign_pilot(request.user)
+        if kw.get("obj") is not None:
+            context["sign_runs"] = kw["obj"].uat_runs.order_by("-started_at")[:20]
         return super().render_change_form(request, context, *args, **kw)
+
+    def sign_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Needs `audit.sign_off` or `audit.sign_off_release`; the decision is final."""
+        if not may_sign_pilot(request.user):
+            raise PermissionDenied
+        pilot = self.get_object(request, object_id)
+        if pilot is None:
+            raise Http404
+        run_id = request.POST.get("uat_run", "")
+        run = pilot.uat_runs.filter(pk=run_id).first() if run_id.isdigit() else None
+        links = [line.strip() for line in request.POST.get("evidence", "").splitlines()]
+        try:
+            sign_pilot(
+                pilot=pilot, reviewer=request.user, decision=request.POST.get("decision", ""),
+                notes=request.POST.get("notes", ""), evidence=links, uat_run=run,
+            )  # fmt: skip
+        except (SignOffRefused, ValueError) as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(request, f"Your sign-off on {pilot} is recorded.", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:audit_pilot_change", args=[pilot.pk]))
+
+    @admin.action(description="Export the evidence pack (JSON)", permissions=["view"])
+    def export_evidence(self, request: HttpRequest, queryset: QuerySet[Pilot]) -> Any:
+        return evidence_download(self, request, queryset, "pilot")
 
     def run_uat_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Needs `audit.run_uat`: it issues a short-lived token and spends calls."""
@@ -181,3 +230,30 @@ class PilotAdmin(admin.ModelAdmin):
              f.get_status_display(), f.owner)
             for f in pilot.findings.all()
         )) or "None yet."  # fmt: skip
+
+    @admin.display(description="sign-offs")
+    def sign_offs(self, pilot: Pilot) -> str:
+        rows = sign_offs_on(Pilot.SUBJECT_KIND, [pilot.subject_id])
+        return format_html_join("", '<div class="pilot-sign-off">{} · {} ({}) · <strong>{}</strong>'
+                                " · {} · evidence: {}</div>", (
+            (f"{s.created_at:%Y-%m-%d %H:%M}", s.reviewer_name, s.reviewer_role,
+             s.get_decision_display(), s.notes or "—", _evidence_links(s))
+            for s in rows
+        )) or "None yet."  # fmt: skip
+
+
+def _evidence_links(sign_off: SignOff) -> str:
+    parts = [_evidence_link(link) for link in sign_off.evidence]
+    return format_html_join(" ", "{}", ((part,) for part in parts)) if parts else "—"
+
+
+def _evidence_link(link: str) -> str:
+    """A cited UAT run (`uat_run:<id>`) links to its page, a web address to itself."""
+    runs = cited_uat_runs([link])
+    if runs:
+        url = reverse("admin:audit_uatrun_change", args=runs)
+    elif link.startswith(("https://", "http://")):
+        url = link
+    else:
+        return link
+    return format_html('<a href="{}">{}</a>', url, link)

@@ -7,9 +7,11 @@ class RoutingConfig(AppConfig):
     name = "routing"
 
     def ready(self) -> None:
-        from audit import trail
+        from audit import evidence, trail
         from routing import checks, receivers  # noqa: F401  (registers checks)
+        from routing.evidence import describe_version
         from routing.versions import SUBJECT_KIND, TRAIL_FIELDS
 
         receivers.connect()
         trail.govern(SUBJECT_KIND, "routing.ConfigVersion", TRAIL_FIELDS)
+        evidence.provide_configuration(describe_version)

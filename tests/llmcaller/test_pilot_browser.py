@@ -1,6 +1,7 @@
 """A pilot in a real browser: an operator creates one for a client, ticks the
 pre-flight items and runs UAT from the pilot's page against the gateway itself;
-QA records a finding with a follow-up."""
+QA records a finding with a follow-up, then signs the pilot off citing the UAT
+run, and the pilot's page lists the sign-off."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Q
 
-from audit.models import Finding, Pilot, UatRun
+from audit.models import Finding, Pilot, SignOff, UatRun
 from audit.roles import QA_GROUP, ensure_roles
 from tests.browser import chromium_page, sign_in
 from tests.factories import ClientFactory
@@ -36,7 +37,7 @@ def _people() -> None:
     qa.groups.add(ensure_roles(apps)[QA_GROUP])  # transactional tests flush the migration's group
 
 
-def test_an_operator_runs_a_pilot_and_qa_records_a_finding(gateway, provider):
+def test_an_operator_runs_a_pilot_and_qa_records_a_finding_and_signs_it_off(gateway, provider):
     ClientFactory(tool_id="notebook", requests_per_minute=8)
     _people()
 
@@ -79,6 +80,17 @@ def test_an_operator_runs_a_pilot_and_qa_records_a_finding(gateway, provider):
         page.click("input[name=_save]")
         page.wait_for_selector(".messagelist .success")
 
+        pilot_id = Pilot.objects.get(name="notebook-pilot").pk
+        page.goto(f"{gateway}/admin/audit/pilot/{pilot_id}/change/")
+        page.check("#sign-off-form input[value=approve]")
+        page.select_option("#sign-off-uat-run", index=1)  # the run olga started
+        page.fill("#sign-off-form textarea[name=notes]", "UAT clean; rate limit finding open.")
+        page.click("#sign-off-form input[type=submit]")
+        page.wait_for_selector(".messagelist .success")
+        signed = page.inner_text(".pilot-sign-off")
+        run_link = page.locator(".pilot-sign-off a").get_attribute("href")
+        page.screenshot(path="var/pilot-sign-off.png", full_page=True)
+
     pilot = Pilot.objects.get(name="notebook-pilot")
     assert (pilot.client_name, pilot.caller_tool, pilot.status) == ("notebook", "notebook-cli",
                                                                     "pre-flight")  # fmt: skip
@@ -94,3 +106,10 @@ def test_an_operator_runs_a_pilot_and_qa_records_a_finding(gateway, provider):
     (follow_up,) = finding.follow_ups.all()
     assert (follow_up.owner, follow_up.status, str(follow_up.due_on)) == ("olga", "open",
                                                                           "2000-01-20")  # fmt: skip
+    (sign_off,) = SignOff.objects.filter(subject_kind="pilot", subject_id=str(pilot.pk))
+    assert (sign_off.decision, sign_off.reviewer_name, sign_off.reviewer_role) == ("approve", "kim",
+                                                                               "QA")  # fmt: skip
+    assert sign_off.evidence == [f"uat_run:{run.pk}"]
+    assert "kim (QA)" in signed and "approve" in signed and f"uat_run:{run.pk}" in signed
+    assert run_link == f"/admin/audit/uatrun/{run.pk}/change/"
+    assert not pilot.checklist.get(key="pilot-signed-off").done_at  # ticking stays its own step

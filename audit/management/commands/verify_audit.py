@@ -1,13 +1,15 @@
 """manage.py verify_audit: check the call-record chain and the governance trail;
 non-zero exit on any problem. `--anchor` prints the heads it verified, to keep
 outside the database; `--against ANCHOR` also proves nothing up to that anchor
-was rewritten."""
+was rewritten; `--evidence FILE` checks an evidence pack: against its anchor,
+and each of its sections against the database (`audit.evidence_check`)."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from audit.anchors import Anchor, BadAnchor
+from audit.evidence_check import BadPack, evidence_problems, pack_anchor, read_pack
 from audit.models import AuditVerification
 from audit.verification import run_verification
 
@@ -25,19 +27,32 @@ class Command(BaseCommand):
             help="After a clean verification, print the heads verified (keep it outside the "
             "database).",
         )  # fmt: skip
-        parser.add_argument(
+        earlier = parser.add_mutually_exclusive_group()
+        earlier.add_argument(
             "--against", metavar="ANCHOR",
             help="An anchor printed by --anchor earlier: prove nothing up to it was rewritten.",
         )  # fmt: skip
+        earlier.add_argument(
+            "--evidence", metavar="FILE",
+            help="An evidence pack (export_evidence): check it against its anchor, and each "
+            "of its sections against the database.",
+        )  # fmt: skip
 
-    def handle(self, *args: object, actor: str, anchor: bool, against: str | None, **options):
+    def handle(
+        self, *args: object, actor: str, anchor: bool, against: str | None,
+        evidence: str | None, **options: object,
+    ) -> None:  # fmt: skip
         try:
-            earlier = Anchor.parse(against) if against else None
-        except BadAnchor as exc:
+            pack = read_pack(evidence) if evidence else None
+            earlier = pack_anchor(pack) if pack else Anchor.parse(against) if against else None
+        except (BadAnchor, BadPack) as exc:
             raise CommandError(str(exc)) from None
         verification = run_verification(actor=actor, anchor=earlier)
+        differing = evidence_problems(pack) if pack else []
         for problem in verification.problems:
             self.stdout.write(f"{problem['kind']:<9} {_where(problem)}: {problem['detail']}")
+        for line in differing:
+            self.stdout.write(f"evidence  {line}")
         summary = (
             f"{verification.records_checked} records checked, head at {verification.head_seq}; "
             f"{verification.entries_checked} trail entries checked, head at "
@@ -45,8 +60,11 @@ class Command(BaseCommand):
         )
         if earlier is not None:
             summary += f"; checked against the anchor {earlier}"
-        if not verification.ok:
-            raise CommandError(f"{len(verification.problems)} problem(s); {summary}.")
+        if pack is not None:
+            summary += f"; evidence pack {evidence}: {len(differing)} section problem(s)"
+        if not verification.ok or differing:
+            count = len(verification.problems) + len(differing)
+            raise CommandError(f"{count} problem(s); {summary}.")
         self.stdout.write(self.style.SUCCESS(f"Audit trail intact: {summary}."))
         if anchor:
             self.stdout.write(f"Anchor: {_anchor_of(verification)}")
