@@ -77,6 +77,7 @@ _SENT = re.compile(rb'"content":"(\d+\.\d+) "')
 @dataclass
 class Stream:
     door: str
+    opened: float = 0.0  # client's time.time() when the request was written
     status: int = 0
     arrivals: list[float] = field(default_factory=list)  # client's time.time()
     sent: list[float] = field(default_factory=list)  # the upstream's, from the chunk
@@ -94,7 +95,12 @@ def main() -> None:
         sys.exit("BENCH_DOOR is one of v1, openai, both.")
     files = _raise_open_files(2 * STREAMS + 1024)
     workdir = Path(tempfile.mkdtemp(prefix="llmcaller-streams-"))
-    env = environment(workdir, port=GATEWAY_PORT, workers="1")
+    # A stream holds an upstream connection from start to end: the worker's pool
+    # (UPSTREAM_MAX_CONNECTIONS, 200 by default) must hold them all, or the streams
+    # beyond it wait, without a byte, for one to end.
+    env = environment(workdir, port=GATEWAY_PORT, workers="1",
+                      UPSTREAM_MAX_CONNECTIONS=os.environ.get("UPSTREAM_MAX_CONNECTIONS",
+                                                              str(STREAMS + 64)))  # fmt: skip
     create_database(env["DATABASE_URL"])
     processes = []
     try:
@@ -181,6 +187,7 @@ def _print_setup(env: dict[str, str], files: int, worker: int) -> None:
     limits = Path(f"/proc/{worker}/limits").read_text()
     worker_files = re.search(r"Max open files\s+(\d+)", limits).group(1)
     print(f"Open files: limit {files} here, {worker_files} in the worker (pid {worker})")
+    print(f"UPSTREAM_MAX_CONNECTIONS {env['UPSTREAM_MAX_CONNECTIONS']}")
     print(f"\n{STREAMS} streams via {DOOR}, opened over {RAMP:g} s; upstream: {CHUNKS} deltas, "
           f"one every {INTERVAL:g} s; 1 gateway worker")  # fmt: skip
 
@@ -231,6 +238,7 @@ async def _one(stream: Stream, index: int, token: str, at: float) -> None:
     try:
         reader, writer = await asyncio.open_connection("127.0.0.1", GATEWAY_PORT)
         writer.write(_request(stream, index, token))
+        stream.opened = time.time()
         stream.status = int((await reader.readline()).split()[1])
         length = 0
         while (line := await reader.readline()) not in (b"\r\n", b""):
@@ -318,6 +326,8 @@ def _report(streams: list[Stream], samples: list, idle: float, lag: float,
     print(f"  |gap - upstream's own gap|     {_spread(off_upstream)}")
     print(f"  |gap - {INTERVAL * 1000:.0f} ms|                 {_spread(off_nominal)}")
     print(f"  chunk delay, upstream → client {_spread(delays)}")
+    first = [(s.arrivals[0] - s.opened) * 1000 for s in streams if s.arrivals]
+    print(f"  first delta after the request  {_spread(first)}")
     print(f"  (the client's own event loop lagged {lag * 1000:.1f} ms at worst)")
 
     completed = sum(stream.ok for stream in streams)
