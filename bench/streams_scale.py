@@ -62,7 +62,10 @@ GATEWAY_PORT = int(os.environ.get("BENCH_GATEWAY_PORT", "18237"))
 STREAMS = int(os.environ.get("BENCH_STREAMS", "1000"))
 CHUNKS = int(os.environ.get("BENCH_CHUNKS", "20"))
 INTERVAL = float(os.environ.get("BENCH_INTERVAL", "1.0"))
-RAMP = float(os.environ.get("BENCH_RAMP", "2.0"))
+# 100 openings a second. Each costs the worker a few ms of CPU (auth, validation,
+# routing, the upstream connection): at 500 a second (BENCH_RAMP=2) the openings
+# take the worker's CPU and the open streams' chunks queue behind them.
+RAMP = float(os.environ.get("BENCH_RAMP", "10.0"))
 DOOR = os.environ.get("BENCH_DOOR", "v1")
 CLIENT = "bench-streams"
 REQUEST_ID = "streams-scale-{}-{}"
@@ -313,6 +316,12 @@ def _report(streams: list[Stream], samples: list, idle: float, lag: float,
           f"{most_open}); {(peak - idle) * 1024 / max(most_open, 1):.0f} KiB a stream")  # fmt: skip
 
     gaps, off_upstream, off_nominal, delays = [], [], [], []
+    # Phases: streams still opening (until the last one's first delta), all open,
+    # streams ending (from the first one's last delta).
+    begun = [stream.arrivals for stream in streams if stream.arrivals]
+    all_open = max(arrivals[0] for arrivals in begun) if begun else 0.0
+    first_end = min(arrivals[-1] for arrivals in begun) if begun else 0.0
+    phases: dict[str, list[float]] = {"opening": [], "all open": [], "ending": []}
     for stream in streams:
         delays += [(a - s) * 1000 for a, s in zip(stream.arrivals, stream.sent, strict=True)]
         for k in range(1, len(stream.arrivals)):
@@ -321,10 +330,15 @@ def _report(streams: list[Stream], samples: list, idle: float, lag: float,
             gaps.append(gap * 1000)
             off_upstream.append(abs(gap - upstream_gap) * 1000)
             off_nominal.append(abs(gap - INTERVAL) * 1000)
+            phase = ("opening" if stream.arrivals[k] <= all_open
+                     else "ending" if stream.arrivals[k] > first_end else "all open")  # fmt: skip
+            phases[phase].append(off_upstream[-1])
     print(f"Between chunks at the client, {len(gaps)} gaps (ms):")
     print(f"  gap                            {_spread(gaps)}")
     print(f"  |gap - upstream's own gap|     {_spread(off_upstream)}")
     print(f"  |gap - {INTERVAL * 1000:.0f} ms|                 {_spread(off_nominal)}")
+    for phase, values in phases.items():
+        print(f"    {len(values):>6} gaps {phase + ':':<17}{_spread(values)}")
     print(f"  chunk delay, upstream → client {_spread(delays)}")
     first = [(s.arrivals[0] - s.opened) * 1000 for s in streams if s.arrivals]
     print(f"  first delta after the request  {_spread(first)}")
