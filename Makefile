@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run serve test lint bench soak venv clean screenshots
+.PHONY: run serve test lint bench bench-streams soak venv clean screenshots
 
 venv: $(STAMP)
 
@@ -50,6 +50,12 @@ bench: venv
 	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/14 \
 	    $(PY) bench/gateway.py; \
 	else echo "PostgreSQL or Redis is not running on 127.0.0.1: gateway bench on SQLite only"; fi
+
+## Streams at scale: BENCH_STREAMS (default 1,000) slow streams (a chunk a second) at
+## once on ONE worker: its memory, the gaps between chunks at the client, streams
+## completed, records stored; PASS/MISS against issue 16's targets. Asserts nothing.
+bench-streams: venv
+	$(PY) bench/streams_scale.py
 
 ## Soak: SOAK_SECONDS (default 600) of mixed traffic on 2 workers; memory every
 ## minute, calls made against records stored, verify_audit. Prints; asserts nothing.

@@ -4,13 +4,21 @@ The sandbox upstream (about 6,000 calls/s here) is realistic but too slow to
 measure a gateway that should add little; this answers the same shapes from
 precomputed bytes on a bare asyncio protocol, so the figures measure the
 gateway, not the upstream. Run: python bench/fake_upstream.py PORT
+
+With `--slow-chunks N` a stream is slow instead, as a model generating text is:
+N deltas, the first at once and then one every `--interval` seconds (default 1),
+sent with chunked transfer encoding, then the usage and `[DONE]`. Each delta's
+content is the upstream's wall-clock time when it sent it (`1764770000.123456 `),
+so a client of the gateway on the same machine can tell the upstream's spacing
+and the gateway's delay for every chunk (`bench/streams_scale.py`).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
-import sys
+import time
 
 MODEL = "bench-model"
 _CHAT = json.dumps({
@@ -39,10 +47,33 @@ _ANSWERS = {
 }
 
 
+_STREAM_HEAD = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+)
+_STREAM_END = b"data: " + json.dumps(_CHUNKS[-1]).encode() + b"\n\n" + b"data: [DONE]\n\n"
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+def _delta(sent: float) -> bytes:
+    event = {"choices": [{"index": 0, "delta": {"content": f"{sent:.6f} "}}], "model": MODEL}
+    return b"data: " + json.dumps(event).encode() + b"\n\n"
+
+
 class FakeUpstream(asyncio.Protocol):
+    slow_chunks = 0  # 0: streams are answered at once
+    interval = 1.0
+
     def connection_made(self, transport: asyncio.Transport) -> None:
         self.transport = transport
         self.buffer = b""
+        self.timers: list[asyncio.TimerHandle] = []
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        for timer in self.timers:
+            timer.cancel()
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
@@ -55,7 +86,28 @@ class FakeUpstream(asyncio.Protocol):
             if len(self.buffer) < end:
                 return
             request, self.buffer = self.buffer[:end], self.buffer[end:]
-            self.transport.write(_ANSWERS[_route(request)])
+            route = _route(request)
+            if route == b"stream" and self.slow_chunks:
+                self._stream_slowly()
+            else:
+                self.transport.write(_ANSWERS[route])
+
+    def _stream_slowly(self) -> None:
+        """One delta now and one every `interval` seconds, on the loop's clock, so
+        the spacing does not drift with the time each send takes."""
+        loop = asyncio.get_running_loop()
+        self.transport.write(_STREAM_HEAD)
+        start = loop.time()
+        self.timers = [
+            loop.call_at(start + index * self.interval, self._send, index == self.slow_chunks - 1)
+            for index in range(self.slow_chunks)
+        ]
+
+    def _send(self, last: bool) -> None:
+        if self.transport.is_closing():
+            return
+        data = _delta(time.time()) + (_STREAM_END if last else b"")
+        self.transport.write(_chunk(data) + (b"0\r\n\r\n" if last else b""))
 
 
 def _content_length(head: bytes) -> int:
@@ -85,4 +137,13 @@ async def serve(port: int) -> None:
 if __name__ == "__main__":
     import uvloop
 
-    uvloop.run(serve(int(sys.argv[1])))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("port", type=int)
+    parser.add_argument(
+        "--slow-chunks", type=int, default=0, metavar="N",
+        help="answer streams with N deltas, one every --interval seconds",
+    )  # fmt: skip
+    parser.add_argument("--interval", type=float, default=1.0, metavar="SECONDS")
+    arguments = parser.parse_args()
+    FakeUpstream.slow_chunks, FakeUpstream.interval = arguments.slow_chunks, arguments.interval
+    uvloop.run(serve(arguments.port))

@@ -19,42 +19,51 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+from harness import (
+    closed_port,
+    create_database,
+    django_setup,
+    drop_database,
+    environment,
+    print_machine,
+    provision,
+    start_gateway,
+    start_upstream,
+)
 from httpx_aiohttp import AiohttpTransport
 
-ROOT = Path(__file__).resolve().parent.parent
 UPSTREAM_PORT = int(os.environ.get("BENCH_UPSTREAM_PORT", "18001"))
 GATEWAY_PORT = int(os.environ.get("BENCH_GATEWAY_PORT", "18037"))
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 BENCH_AUDIT_CALLS = int(os.environ.get("BENCH_AUDIT_CALLS", "5000"))
 MESSAGES = [{"role": "user", "content": "Say something short."}]
-SCRATCH_DATABASE = "llmcaller_bench"
 
 
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("wrk is missing: apt-get install wrk (make bench installs it).")
     workdir = Path(tempfile.mkdtemp(prefix="llmcaller-bench-"))
-    env = _environment(workdir)
+    env = environment(
+        workdir, port=GATEWAY_PORT, workers=WORKERS,
+        # The failover run measures every fallback, so the breaker must not open.
+        ROUTING_BREAKER_FAILURES="1000000000",
+    )  # fmt: skip
     processes = []
-    _create_database(env["DATABASE_URL"])
+    create_database(env["DATABASE_URL"])
     try:
-        processes.append(_start([sys.executable, "bench/fake_upstream.py", str(UPSTREAM_PORT)]))
-        _wait_for(f"http://127.0.0.1:{UPSTREAM_PORT}/v1/models")
-        token = _provision(env)
-        processes.append(_start([sys.executable, "-m", "llmcaller.serve"], env, workdir))
-        _wait_for(f"http://127.0.0.1:{GATEWAY_PORT}/livez")
-        _print_machine(env)
+        processes.append(start_upstream(UPSTREAM_PORT))
+        token = provision(env, UPSTREAM_PORT)
+        processes.append(start_gateway(env, workdir))
+        print_machine(env)
         _bench_chat(workdir, token)
         _bench_stream_first_delta(token)
         _bench_failover(env, token)
@@ -65,65 +74,8 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=30)
     _report_records(env, calls, answered)
-    _drop_database(env["DATABASE_URL"])
+    drop_database(env["DATABASE_URL"])
     shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _environment(workdir: Path) -> dict[str, str]:
-    server = os.environ.get("DATABASE_URL", "")
-    if server.startswith("postgres"):
-        database = urlunsplit(urlsplit(server)._replace(path=f"/{SCRATCH_DATABASE}"))
-    else:
-        database = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    return {
-        **os.environ,
-        "DATABASE_URL": database,
-        "LLMCALLER_PORT": str(GATEWAY_PORT),
-        "LLMCALLER_WORKERS": WORKERS,
-        # Without Redis each worker counts limits alone: no client limits are benched.
-        "LLMCALLER_ALLOW_UNSHARED_WORKERS": "true",
-        "LLMCALLER_LOG_FILE": str(workdir / "gateway.log"),
-        # The failover run measures every fallback, so the breaker must not open.
-        "ROUTING_BREAKER_FAILURES": "1000000000",
-    }
-
-
-def _create_database(url: str) -> None:
-    if url.startswith("postgres"):
-        _on_server(url, f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}")
-        _on_server(url, f"CREATE DATABASE {SCRATCH_DATABASE}")
-
-
-def _drop_database(url: str) -> None:
-    if url.startswith("postgres"):
-        from django.db import connections
-
-        connections.close_all()
-        _on_server(url, f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}")
-
-
-def _on_server(url: str, statement: str) -> None:
-    import psycopg
-
-    server = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(statement)
-
-
-def _provision(env: dict[str, str]) -> str:
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
-    subprocess.run(
-        [*manage, "add_provider", "bench", "--kind", "openai_compatible",
-         "--base-url", f"http://127.0.0.1:{UPSTREAM_PORT}", "--capabilities", "chat,chatStream"],
-        env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    issued = subprocess.run(
-        [*manage, "issue_token", "bench", "--create", "--methods", "chat,chatStream"],
-        env=env, cwd=ROOT, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return issued.stdout.strip()
 
 
 def _bench_chat(workdir: Path, token: str) -> None:
@@ -207,13 +159,13 @@ def _first_delta_times(url: str, body: dict, headers: dict, count: int) -> list[
 def _bench_failover(env: dict[str, str], token: str, count: int = 300) -> None:
     """Added latency of one fallback: the default route's first step refuses
     connections, the chain moves on to the working provider."""
-    _django(env)
+    django_setup(env)
     from providers.models import Model, Provider
     from routing.models import CapabilityScore, FallbackChain, FallbackStep
 
     down = Provider.objects.create(
         key="down", name="Refuses connections", kind="openai_compatible", retry_attempts=0,
-        base_url=f"http://127.0.0.1:{_closed_port()}",
+        base_url=f"http://127.0.0.1:{closed_port()}",
     )  # fmt: skip
     first = Model.objects.create(provider=down, model_id="bench-model", capabilities=["chat"])
     CapabilityScore.objects.create(model=first, capability="chat", score=100, is_default=True)
@@ -270,53 +222,13 @@ async def _load(token: str, calls: int, concurrency: int) -> tuple[int, int]:
 
 
 def _report_records(env: dict[str, str], calls: int, answered: int) -> None:
-    _django(env)
+    django_setup(env)
     from audit.models import CallRecord
 
     stored = CallRecord.objects.filter(request_id="bench-audit").count()
     verdict = "equal" if stored == calls else "NOT EQUAL"
     print(f"  calls made {calls}, answered {answered}, records stored after a graceful "
           f"shutdown {stored}: {verdict}")  # fmt: skip
-
-
-def _django(env: dict[str, str]) -> None:
-    os.environ["DATABASE_URL"] = env["DATABASE_URL"]
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "llmcaller.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _print_machine(env: dict[str, str]) -> None:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), "unknown CPU")  # fmt: skip
-    print(f"Machine: {os.cpu_count()} cores, {cpu}; Python {sys.version.split()[0]}")
-    database = env["DATABASE_URL"].split(":", 1)[0]
-    cache = "Redis" if env.get("REDIS_URL") else "local memory"
-    print(f"Database: {database}; cache: {cache}")
-
-
-def _start(command: list[str], env: dict | None = None, workdir: Path | None = None):
-    log = open((workdir or Path(tempfile.gettempdir())) / "process.log", "ab")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-
-
-def _wait_for(url: str, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    sys.exit(f"Nothing answered at {url} within {seconds:g} s.")
 
 
 if __name__ == "__main__":
