@@ -14,20 +14,17 @@ asserted.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import re
 import shutil
 import signal
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+import harness
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
@@ -47,13 +44,14 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="llmcaller-bench-"))
     env = _environment(workdir)
     processes = []
-    _create_database(env["DATABASE_URL"])
+    harness.create_database(env["DATABASE_URL"])
     try:
-        processes.append(_start([sys.executable, "bench/fake_upstream.py", str(UPSTREAM_PORT)]))
-        _wait_for(f"http://127.0.0.1:{UPSTREAM_PORT}/v1/models")
-        token = _provision(env)
-        processes.append(_start([sys.executable, "-m", "llmcaller.serve"], env, workdir))
-        _wait_for(f"http://127.0.0.1:{GATEWAY_PORT}/livez")
+        upstream = [sys.executable, "bench/fake_upstream.py", str(UPSTREAM_PORT)]
+        processes.append(harness.start(upstream))
+        harness.wait_for(f"http://127.0.0.1:{UPSTREAM_PORT}/v1/models")
+        token = harness.provision(env, UPSTREAM_PORT)
+        processes.append(harness.start([sys.executable, "-m", "llmcaller.serve"], env, workdir))
+        harness.wait_for(f"http://127.0.0.1:{GATEWAY_PORT}/livez")
         _print_machine(env)
         _bench_chat(workdir, token)
         _bench_stream_first_delta(token)
@@ -65,65 +63,28 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=30)
     _report_records(env, calls, answered)
-    _drop_database(env["DATABASE_URL"])
+    if env["DATABASE_URL"].startswith("postgres"):
+        from django.db import connections
+
+        connections.close_all()
+    harness.drop_database(env["DATABASE_URL"])
     shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _environment(workdir: Path) -> dict[str, str]:
-    server = os.environ.get("DATABASE_URL", "")
-    if server.startswith("postgres"):
-        database = urlunsplit(urlsplit(server)._replace(path=f"/{SCRATCH_DATABASE}"))
-    else:
-        database = f"sqlite:///{workdir / 'bench.sqlite3'}"
     return {
         **os.environ,
-        "DATABASE_URL": database,
+        "DATABASE_URL": harness.database_url(workdir, SCRATCH_DATABASE),
         "LLMCALLER_PORT": str(GATEWAY_PORT),
         "LLMCALLER_WORKERS": WORKERS,
         # Without Redis each worker counts limits alone: no client limits are benched.
         "LLMCALLER_ALLOW_UNSHARED_WORKERS": "true",
+        # wrk calls from one address: the per-address limit would refuse the load.
+        "LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE": "0",
         "LLMCALLER_LOG_FILE": str(workdir / "gateway.log"),
         # The failover run measures every fallback, so the breaker must not open.
         "ROUTING_BREAKER_FAILURES": "1000000000",
     }
-
-
-def _create_database(url: str) -> None:
-    if url.startswith("postgres"):
-        _on_server(url, f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}")
-        _on_server(url, f"CREATE DATABASE {SCRATCH_DATABASE}")
-
-
-def _drop_database(url: str) -> None:
-    if url.startswith("postgres"):
-        from django.db import connections
-
-        connections.close_all()
-        _on_server(url, f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}")
-
-
-def _on_server(url: str, statement: str) -> None:
-    import psycopg
-
-    server = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    with psycopg.connect(server, autocommit=True) as connection:
-        connection.execute(statement)
-
-
-def _provision(env: dict[str, str]) -> str:
-    manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput"], env=env, cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
-    subprocess.run(
-        [*manage, "add_provider", "bench", "--kind", "openai_compatible",
-         "--base-url", f"http://127.0.0.1:{UPSTREAM_PORT}", "--capabilities", "chat,chatStream"],
-        env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    issued = subprocess.run(
-        [*manage, "issue_token", "bench", "--create", "--methods", "chat,chatStream"],
-        env=env, cwd=ROOT, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    return issued.stdout.strip()
 
 
 def _bench_chat(workdir: Path, token: str) -> None:
@@ -134,43 +95,15 @@ def _bench_chat(workdir: Path, token: str) -> None:
     print(f"{'conc':>4} | {'direct p50/p99 ms':>18} {'calls/s':>8} | "
           f"{'gateway p50/p99 ms':>19} {'calls/s':>8} | {'added p50 ms':>12}")  # fmt: skip
     for connections in (1, 16, 64):
-        up = _wrk(workdir, f"http://127.0.0.1:{UPSTREAM_PORT}/v1/chat/completions", direct,
-                  {}, connections)  # fmt: skip
-        gw = _wrk(workdir, f"http://127.0.0.1:{GATEWAY_PORT}/mcp/chat", gateway,
-                  {"x-llm-caller-token": token}, connections)  # fmt: skip
+        up = harness.wrk(workdir, f"http://127.0.0.1:{UPSTREAM_PORT}/v1/chat/completions",
+                         direct, {}, connections, DURATION)  # fmt: skip
+        gw = harness.wrk(workdir, f"http://127.0.0.1:{GATEWAY_PORT}/mcp/chat", gateway,
+                         {"x-llm-caller-token": token}, connections, DURATION)  # fmt: skip
         print(f"{connections:>4} | {up['p50']:>8.2f} / {up['p99']:<7.2f} {up['rps']:>8.0f} | "
               f"{gw['p50']:>8.2f} / {gw['p99']:<8.2f} {gw['rps']:>8.0f} | "
               f"{gw['p50'] - up['p50']:>12.2f}")  # fmt: skip
         if gw["errors"]:
             print(f"     gateway answered {gw['errors']} non-2xx responses or socket errors")
-
-
-def _wrk(workdir: Path, url: str, body: dict, headers: dict, connections: int) -> dict:
-    script = workdir / "post.lua"
-    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(body))}",
-             'wrk.headers["Content-Type"] = "application/json"']  # fmt: skip
-    lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
-    script.write_text("\n".join(lines) + "\n")
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return _parse_wrk(out)
-
-
-def _parse_wrk(out: str) -> dict:
-    def latency(percent: str) -> float:
-        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
-    failed = int(errors.group(1)) if errors else 0
-    failed += sum(map(int, socket_errors.groups())) if socket_errors else 0
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return {"p50": latency("50"), "p99": latency("99"), "rps": rps, "errors": failed}
 
 
 def _bench_stream_first_delta(token: str, count: int = 200) -> None:
@@ -295,28 +228,10 @@ def _closed_port() -> int:
 
 
 def _print_machine(env: dict[str, str]) -> None:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), "unknown CPU")  # fmt: skip
-    print(f"Machine: {os.cpu_count()} cores, {cpu}; Python {sys.version.split()[0]}")
+    print(f"Machine: {harness.machine()}")
     database = env["DATABASE_URL"].split(":", 1)[0]
     cache = "Redis" if env.get("REDIS_URL") else "local memory"
     print(f"Database: {database}; cache: {cache}")
-
-
-def _start(command: list[str], env: dict | None = None, workdir: Path | None = None):
-    log = open((workdir or Path(tempfile.gettempdir())) / "process.log", "ab")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
-
-
-def _wait_for(url: str, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    sys.exit(f"Nothing answered at {url} within {seconds:g} s.")
 
 
 if __name__ == "__main__":
