@@ -3,7 +3,8 @@
 The sandbox upstream (about 6,000 calls/s here) is realistic but too slow to
 measure a gateway that should add little; this answers the same shapes from
 precomputed bytes on a bare asyncio protocol, so the figures measure the
-gateway, not the upstream. Run: python bench/fake_upstream.py PORT
+gateway, not the upstream. Run: python bench/fake_upstream.py PORT [CHUNKS]
+(a stream's content chunks, default 3; `make bench-peer` uses 20).
 """
 
 from __future__ import annotations
@@ -20,11 +21,22 @@ _CHAT = json.dumps({
     "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
 }).encode()  # fmt: skip
 _MODELS = json.dumps({"object": "list", "data": [{"id": MODEL, "object": "model"}]}).encode()
-_CHUNKS = [
-    {"choices": [{"index": 0, "delta": {"content": word}}], "model": MODEL}
-    for word in ("A ", "benchmark ", "answer.")
-] + [{"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3}, "model": MODEL}]
-_SSE = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in _CHUNKS) + b"data: [DONE]\n\n"
+
+
+def _sse(chunks: int) -> bytes:
+    """A chat completion stream of `chunks` content deltas and a usage chunk, each
+    with the fields OpenAI's own SDK reads (id, object, created)."""
+    words = ["A ", "benchmark ", "answer."] if chunks == 3 else [f"w{i} " for i in range(chunks)]
+    head = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 0, "model": MODEL}
+    events = [
+        {**head, "choices": [{"index": 0, "delta": {"content": word},
+                              "finish_reason": "stop" if last else None}]}
+        for last, word in ((i == len(words) - 1, w) for i, w in enumerate(words))
+    ]  # fmt: skip
+    usage = {"prompt_tokens": 5, "completion_tokens": chunks}
+    events.append({**head, "choices": [], "usage": usage})
+    body = b"".join(b"data: " + json.dumps(event).encode() + b"\n\n" for event in events)
+    return body + b"data: [DONE]\n\n"
 
 
 def _response(body: bytes, content_type: bytes) -> bytes:
@@ -34,7 +46,7 @@ def _response(body: bytes, content_type: bytes) -> bytes:
 
 _ANSWERS = {
     b"chat": _response(_CHAT, b"application/json"),
-    b"stream": _response(_SSE, b"text/event-stream"),
+    b"stream": _response(_sse(3), b"text/event-stream"),
     b"models": _response(_MODELS, b"application/json"),
 }
 
@@ -85,4 +97,6 @@ async def serve(port: int) -> None:
 if __name__ == "__main__":
     import uvloop
 
+    if len(sys.argv) > 2:
+        _ANSWERS[b"stream"] = _response(_sse(int(sys.argv[2])), b"text/event-stream")
     uvloop.run(serve(int(sys.argv[1])))
