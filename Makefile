@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# The LiteLLM proxy `make bench-peer` measures against, in a virtualenv of its own.
+LITELLM_VERSION ?= 1.108.7
+PRISMA_VERSION ?= 0.15.0
+BENCH_PEER_VENV ?= $(HOME)/.cache/llmcaller-bench/litellm-venv
+PEER_STAMP := $(BENCH_PEER_VENV)/.installed-litellm-$(LITELLM_VERSION)
 
-.PHONY: run serve test lint bench soak venv clean screenshots
+.PHONY: run serve test lint bench bench-peer soak venv clean screenshots
 
 venv: $(STAMP)
 
@@ -50,6 +55,19 @@ bench: venv
 	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/14 \
 	    $(PY) bench/gateway.py; \
 	else echo "PostgreSQL or Redis is not running on 127.0.0.1: gateway bench on SQLite only"; fi
+
+## Peer bench: the same chat calls directly, through the LiteLLM proxy (pinned,
+## in $$BENCH_PEER_VENV, installed when missing) and through the gateway, embedded
+## and on PostgreSQL + Redis; ratios and PASS/MISS per target. Prints; asserts nothing.
+bench-peer: venv $(PEER_STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	BENCH_PEER_VENV=$(BENCH_PEER_VENV) $(PY) bench/peer.py
+
+$(PEER_STAMP):
+	$(PYTHON) -m venv $(BENCH_PEER_VENV)
+	$(BENCH_PEER_VENV)/bin/pip install --quiet "litellm[proxy]==$(LITELLM_VERSION)" \
+	  "prisma==$(PRISMA_VERSION)"
+	touch $@
 
 ## Soak: SOAK_SECONDS (default 600) of mixed traffic on 2 workers; memory every
 ## minute, calls made against records stored, verify_audit. Prints; asserts nothing.
