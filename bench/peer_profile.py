@@ -1,15 +1,16 @@
 """Where a gateway worker's time goes in a `make bench-peer` cell: py-spy, summarised.
 
-Run: python bench/peer_profile.py SHAPE KIND [SECONDS]
+Run: python bench/peer_profile.py SHAPE KIND [SECONDS [CONCURRENCY [WORKERS]]]
   SHAPE  embedded | production (PostgreSQL and Redis on 127.0.0.1, as bench/peer.py)
   KIND   chat | mcp | stream | mcp_stream (the requests bench/peer.py sends)
 
-It starts the fake upstream and the gateway with one worker, as bench/peer.py
-does, sends KIND one call after another (concurrency 1, the latency targets' cell)
-while `py-spy record` samples the worker, then prints the frames with the largest
-share of the samples, inclusive and own. py-spy comes from PyPI
+It starts the fake upstream and the gateway (one worker unless WORKERS says
+more, sampled together), as bench/peer.py does, sends KIND one call after
+another (concurrency 1, the latency targets' cell; or CONCURRENCY such loops at
+once) while `py-spy record` samples the worker, then prints the frames with the
+largest share of the samples, inclusive and own. py-spy comes from PyPI
 (`pip install py-spy`); it samples only the thread holding the GIL, so the
-shares are of the Python time the worker spends, wherever it is spent.
+shares are of the Python time the worker spends.
 """
 
 from __future__ import annotations
@@ -32,27 +33,30 @@ import peer
 def main() -> None:
     shape, kind = sys.argv[1], sys.argv[2]
     seconds = int(sys.argv[3]) if len(sys.argv) > 3 else 15
+    concurrency = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    workers = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     workdir = Path(tempfile.mkdtemp(prefix="llmcaller-peer-profile-"))
     command = [sys.executable, "bench/fake_upstream.py", str(peer.UPSTREAM_PORT), str(peer.CHUNKS)]
     upstream = harness.start(command, workdir=workdir, log_name="upstream.log")
     try:
         harness.wait_for(f"http://127.0.0.1:{peer.UPSTREAM_PORT}/v1/models")
-        server, env = peer.start_gateway(shape, 1, workdir)
+        server, env = peer.start_gateway(shape, workers, workdir)
         request = server.requests[kind]
-        asyncio.run(_calls(request, 2.0))  # warm up
+        asyncio.run(_calls(request, 2.0, concurrency))  # warm up
         raw = workdir / "profile.txt"
         spy = subprocess.Popen([py_spy, "record", "--pid", str(server.process.pid), "--format",
                                 "raw", "--rate", "500", "--duration", str(seconds), "--output",
-                                str(raw), "--nonblocking", "--gil"],
+                                str(raw), "--nonblocking", "--gil", "--subprocesses"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         time.sleep(1.0)
-        calls = asyncio.run(_calls(request, seconds - 1.5))
+        calls = asyncio.run(_calls(request, seconds - 1.5, concurrency))
         spy.wait()
         server.stop()
         if shape == "production":
             peer._drop_quietly(env["DATABASE_URL"])
-        print(f"{shape}, {kind}: {calls} calls at concurrency 1 in {seconds - 1.5:g} s")
+        print(f"{shape}, {workers} worker(s), {kind}: {calls} calls at concurrency "
+              f"{concurrency} in {seconds - 1.5:g} s")  # fmt: skip
         _summarise(raw, calls)
     finally:
         upstream.terminate()
@@ -60,14 +64,19 @@ def main() -> None:
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-async def _calls(request: dict, seconds: float) -> int:
-    connection = peer.Connection(peer.GATEWAY_PORT)
+async def _calls(request: dict, seconds: float, concurrency: int) -> int:
     body = json.dumps(request["body"]).encode()
     deadline, count = time.perf_counter() + seconds, 0
-    while time.perf_counter() < deadline:
-        await connection.call(request["path"], body, request["headers"])
-        count += 1
-    connection.close()
+
+    async def loop() -> None:
+        nonlocal count
+        connection = peer.Connection(peer.GATEWAY_PORT)
+        while time.perf_counter() < deadline:
+            await connection.call(request["path"], body, request["headers"])
+            count += 1
+        connection.close()
+
+    await asyncio.gather(*(loop() for _ in range(concurrency)))
     return count
 
 
