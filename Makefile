@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# The LiteLLM proxy `make bench-peer` measures against, in a virtualenv of its own.
+LITELLM_VERSION ?= 1.108.7
+PRISMA_VERSION ?= 0.15.0
+BENCH_PEER_VENV ?= $(HOME)/.cache/llmcaller-bench/litellm-venv
+PEER_STAMP := $(BENCH_PEER_VENV)/.installed-litellm-$(LITELLM_VERSION)
 
-.PHONY: run serve test lint bench bench-streams soak venv clean screenshots
+.PHONY: run serve test lint bench bench-streams bench-peer soak venv clean screenshots
 
 venv: $(STAMP)
 
@@ -56,6 +61,19 @@ bench: venv
 ## completed, records stored; PASS/MISS against issue 16's targets. Asserts nothing.
 bench-streams: venv
 	$(PY) bench/streams_scale.py
+
+## Peer bench: the same chat calls directly, through the LiteLLM proxy (pinned,
+## in $$BENCH_PEER_VENV, installed when missing) and through the gateway, embedded
+## and on PostgreSQL + Redis; ratios and PASS/MISS per target. Prints; asserts nothing.
+bench-peer: venv $(PEER_STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	BENCH_PEER_VENV=$(BENCH_PEER_VENV) $(PY) bench/peer.py
+
+$(PEER_STAMP):
+	$(PYTHON) -m venv $(BENCH_PEER_VENV)
+	$(BENCH_PEER_VENV)/bin/pip install --quiet "litellm[proxy]==$(LITELLM_VERSION)" \
+	  "prisma==$(PRISMA_VERSION)"
+	touch $@
 
 ## Soak: SOAK_SECONDS (default 600) of mixed traffic on 2 workers; memory every
 ## minute, calls made against records stored, verify_audit. Prints; asserts nothing.

@@ -3,7 +3,8 @@
 The sandbox upstream (about 6,000 calls/s here) is realistic but too slow to
 measure a gateway that should add little; this answers the same shapes from
 precomputed bytes on a bare asyncio protocol, so the figures measure the
-gateway, not the upstream. Run: python bench/fake_upstream.py PORT
+gateway, not the upstream. Run: python bench/fake_upstream.py PORT [CHUNKS]
+(a stream's content chunks, default 3; `make bench-peer` uses 20).
 
 With `--slow-chunks N` a stream is slow instead, as a model generating text is:
 N deltas, the first at once and then one every `--interval` seconds (default 1),
@@ -28,11 +29,22 @@ _CHAT = json.dumps({
     "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8},
 }).encode()  # fmt: skip
 _MODELS = json.dumps({"object": "list", "data": [{"id": MODEL, "object": "model"}]}).encode()
-_CHUNKS = [
-    {"choices": [{"index": 0, "delta": {"content": word}}], "model": MODEL}
-    for word in ("A ", "benchmark ", "answer.")
-] + [{"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3}, "model": MODEL}]
-_SSE = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in _CHUNKS) + b"data: [DONE]\n\n"
+
+
+def _sse(chunks: int) -> bytes:
+    """A chat completion stream of `chunks` content deltas and a usage chunk, each
+    with the fields OpenAI's own SDK reads (id, object, created)."""
+    words = ["A ", "benchmark ", "answer."] if chunks == 3 else [f"w{i} " for i in range(chunks)]
+    head = {"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 0, "model": MODEL}
+    events = [
+        {**head, "choices": [{"index": 0, "delta": {"content": word},
+                              "finish_reason": "stop" if last else None}]}
+        for last, word in ((i == len(words) - 1, w) for i, w in enumerate(words))
+    ]  # fmt: skip
+    usage = {"prompt_tokens": 5, "completion_tokens": chunks}
+    events.append({**head, "choices": [], "usage": usage})
+    body = b"".join(b"data: " + json.dumps(event).encode() + b"\n\n" for event in events)
+    return body + b"data: [DONE]\n\n"
 
 
 def _response(body: bytes, content_type: bytes) -> bytes:
@@ -42,7 +54,7 @@ def _response(body: bytes, content_type: bytes) -> bytes:
 
 _ANSWERS = {
     b"chat": _response(_CHAT, b"application/json"),
-    b"stream": _response(_SSE, b"text/event-stream"),
+    b"stream": _response(_sse(3), b"text/event-stream"),
     b"models": _response(_MODELS, b"application/json"),
 }
 
@@ -50,7 +62,8 @@ _ANSWERS = {
 _STREAM_HEAD = (
     b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
 )
-_STREAM_END = b"data: " + json.dumps(_CHUNKS[-1]).encode() + b"\n\n" + b"data: [DONE]\n\n"
+_SLOW_USAGE = {"choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3}, "model": MODEL}
+_STREAM_END = b"data: " + json.dumps(_SLOW_USAGE).encode() + b"\n\n" + b"data: [DONE]\n\n"
 
 
 def _chunk(data: bytes) -> bytes:
@@ -139,11 +152,15 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("port", type=int)
+    parser.add_argument("chunks", type=int, nargs="?", default=0,
+                        help="a stream's content chunks (default 3)")  # fmt: skip
     parser.add_argument(
         "--slow-chunks", type=int, default=0, metavar="N",
         help="answer streams with N deltas, one every --interval seconds",
     )  # fmt: skip
     parser.add_argument("--interval", type=float, default=1.0, metavar="SECONDS")
     arguments = parser.parse_args()
+    if arguments.chunks:
+        _ANSWERS[b"stream"] = _response(_sse(arguments.chunks), b"text/event-stream")
     FakeUpstream.slow_chunks, FakeUpstream.interval = arguments.slow_chunks, arguments.interval
     uvloop.run(serve(arguments.port))

@@ -14,13 +14,10 @@ asserted.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import re
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +34,7 @@ from harness import (
     provision,
     start_gateway,
     start_upstream,
+    wrk,
 )
 from httpx_aiohttp import AiohttpTransport
 
@@ -86,43 +84,15 @@ def _bench_chat(workdir: Path, token: str) -> None:
     print(f"{'conc':>4} | {'direct p50/p99 ms':>18} {'calls/s':>8} | "
           f"{'gateway p50/p99 ms':>19} {'calls/s':>8} | {'added p50 ms':>12}")  # fmt: skip
     for connections in (1, 16, 64):
-        up = _wrk(workdir, f"http://127.0.0.1:{UPSTREAM_PORT}/v1/chat/completions", direct,
-                  {}, connections)  # fmt: skip
-        gw = _wrk(workdir, f"http://127.0.0.1:{GATEWAY_PORT}/mcp/chat", gateway,
-                  {"x-llm-caller-token": token}, connections)  # fmt: skip
+        up = wrk(workdir, f"http://127.0.0.1:{UPSTREAM_PORT}/v1/chat/completions", direct,
+                 {}, connections, DURATION)  # fmt: skip
+        gw = wrk(workdir, f"http://127.0.0.1:{GATEWAY_PORT}/mcp/chat", gateway,
+                 {"x-llm-caller-token": token}, connections, DURATION)  # fmt: skip
         print(f"{connections:>4} | {up['p50']:>8.2f} / {up['p99']:<7.2f} {up['rps']:>8.0f} | "
               f"{gw['p50']:>8.2f} / {gw['p99']:<8.2f} {gw['rps']:>8.0f} | "
               f"{gw['p50'] - up['p50']:>12.2f}")  # fmt: skip
         if gw["errors"]:
             print(f"     gateway answered {gw['errors']} non-2xx responses or socket errors")
-
-
-def _wrk(workdir: Path, url: str, body: dict, headers: dict, connections: int) -> dict:
-    script = workdir / "post.lua"
-    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(body))}",
-             'wrk.headers["Content-Type"] = "application/json"']  # fmt: skip
-    lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
-    script.write_text("\n".join(lines) + "\n")
-    out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{DURATION}", "--latency", "-s", str(script), url],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    return _parse_wrk(out)
-
-
-def _parse_wrk(out: str) -> dict:
-    def latency(percent: str) -> float:
-        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(
-        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
-    )
-    failed = int(errors.group(1)) if errors else 0
-    failed += sum(map(int, socket_errors.groups())) if socket_errors else 0
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return {"p50": latency("50"), "p99": latency("99"), "rps": rps, "errors": failed}
 
 
 def _bench_stream_first_delta(token: str, count: int = 200) -> None:

@@ -2,13 +2,16 @@
 gateway as child processes, a provider and a client token provisioned through the
 management commands, and a worker's resident memory read from /proc.
 
-`bench/gateway.py` and `bench/streams_scale.py` use it; run them from the
-repository's root (`python bench/NAME.py`), which puts this directory on sys.path.
+`bench/gateway.py`, `bench/streams_scale.py` and `bench/peer.py` use it, and
+wrk's figures come back parsed (`wrk`); run them from the repository's root
+(`python bench/NAME.py`), which puts this directory on sys.path.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -48,20 +51,28 @@ def environment(workdir: Path, *, port: int, workers: str, **extra: str) -> dict
 
 
 def create_database(url: str) -> None:
+    """(Re)create the PostgreSQL database `url` names; nothing for SQLite."""
     if url.startswith("postgres"):
-        _on_server(url, f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}")
-        _on_server(url, f"CREATE DATABASE {SCRATCH_DATABASE}")
+        name = _name(url)
+        on_server(url, f"DROP DATABASE IF EXISTS {name}")
+        on_server(url, f"CREATE DATABASE {name}")
 
 
 def drop_database(url: str) -> None:
     if url.startswith("postgres"):
-        from django.db import connections
+        if "django.db" in sys.modules:  # this process's own connections first
+            from django.db import connections
 
-        connections.close_all()
-        _on_server(url, f"DROP DATABASE IF EXISTS {SCRATCH_DATABASE}")
+            connections.close_all()
+        on_server(url, f"DROP DATABASE IF EXISTS {_name(url)} WITH (FORCE)")
 
 
-def _on_server(url: str, statement: str) -> None:
+def _name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+def on_server(url: str, statement: str) -> None:
+    """Run `statement` on the server's `postgres` database, outside a transaction."""
     import psycopg
 
     server = urlunsplit(urlsplit(url)._replace(path="/postgres"))
@@ -97,9 +108,10 @@ def django_setup(env: dict[str, str]) -> None:
     django.setup()
 
 
-def start(command: list[str], env: dict | None = None, workdir: Path | None = None):
-    log = open((workdir or Path(tempfile.gettempdir())) / "process.log", "ab")
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+def start(command: list[str], env: dict | None = None, workdir: Path | None = None,
+          log_name: str = "process.log", cwd: Path = ROOT) -> subprocess.Popen:  # fmt: skip
+    log = open((workdir or Path(tempfile.gettempdir())) / log_name, "ab")
+    return subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=log)
 
 
 def start_upstream(port: int, *switches: str, workdir: Path | None = None):
@@ -125,15 +137,52 @@ def _started(process: subprocess.Popen, url: str) -> None:
         raise
 
 
-def wait_for(url: str, seconds: float = 20.0) -> None:
+def wait_for(url: str, seconds: float = 20.0, process: subprocess.Popen | None = None) -> None:
+    """Until `url` answers at all; exits if it does not within `seconds` (or if
+    `process` ends first)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            sys.exit(f"The process serving {url} ended (exit {process.returncode}).")
         try:
-            httpx.get(url, timeout=1.0)
+            httpx.get(url, timeout=1.0, trust_env=False)
             return
         except httpx.HTTPError:
             time.sleep(0.1)
     sys.exit(f"Nothing answered at {url} within {seconds:g} s.")
+
+
+def wrk(workdir: Path, url: str, body: dict, headers: dict, connections: int,
+        duration: str) -> dict:  # fmt: skip
+    """POST `body` to `url` on `connections` connections for `duration`: p50 and
+    p99 in ms, calls/s, requests completed, errors (non-2xx and socket errors)."""
+    script = workdir / "post.lua"
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(body))}",
+             'wrk.headers["Content-Type"] = "application/json"']  # fmt: skip
+    lines += [f'wrk.headers["{name}"] = "{value}"' for name, value in headers.items()]
+    script.write_text("\n".join(lines) + "\n")
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration}", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict:
+    def latency(percent: str) -> float:
+        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    failed = int(errors.group(1)) if errors else 0
+    failed += sum(map(int, socket_errors.groups())) if socket_errors else 0
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"p50": latency("50"), "p99": latency("99"), "rps": rps, "errors": failed,
+            "requests": requests}  # fmt: skip
 
 
 def closed_port() -> int:
@@ -142,10 +191,14 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def print_machine(env: dict[str, str]) -> None:
+def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), "unknown CPU")  # fmt: skip
-    print(f"Machine: {os.cpu_count()} cores, {cpu}; Python {sys.version.split()[0]}")
+    return f"{os.cpu_count()} cores, {cpu}; Python {sys.version.split()[0]}"
+
+
+def print_machine(env: dict[str, str]) -> None:
+    print(f"Machine: {machine()}")
     database = env["DATABASE_URL"].split(":", 1)[0]
     cache = "Redis" if env.get("REDIS_URL") else "local memory"
     print(f"Database: {database}; cache: {cache}")

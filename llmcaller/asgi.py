@@ -20,7 +20,9 @@ import django  # noqa: E402
 
 django.setup(set_prefix=False)  # as get_asgi_application() does
 
+from django.conf import settings  # noqa: E402
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+from django.core.cache import caches  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 
 from audit.services import flush_pending  # noqa: E402
@@ -30,6 +32,13 @@ from llmcaller.transport import ApiTransport  # noqa: E402
 from llmcaller.urls import API_VIEWS  # noqa: E402
 from providers.http import close_shared_client, open_shared_client  # noqa: E402
 from providers.tracing import configure_tracing, shutdown_tracing  # noqa: E402
+
+# Build the cache backends here, in the context every request's task is copied
+# from: Django keeps them per async context, so a worker that had not touched them
+# before serving (every worker uvicorn spawns, when LLMCALLER_WORKERS > 1) built a
+# new backend, Redis pool and connections for each call.
+for _alias in settings.CACHES:
+    caches[_alias]
 
 _mcp = mcp_http.McpHttpDoor()
 _http = ApiTransport(

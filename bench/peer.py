@@ -1,0 +1,737 @@
+"""`make bench-peer`: the gateway against the LiteLLM proxy, same requests, one run.
+
+One fast fake upstream (`bench/fake_upstream.py`, streams of 20 chunks) is
+called directly, through LiteLLM (1 and 2 workers) and through the gateway
+(`/v1/chat/completions`, the same request LiteLLM gets, and the v1 API's
+`/mcp/chat`), in two shapes:
+
+- embedded: LiteLLM without a database (a master key is the least it starts
+  with), the gateway on its embedded default: SQLite, the local-memory cache, one
+  worker (without Redis it refuses more, llmcaller.E003, unless
+  LLMCALLER_ALLOW_UNSHARED_WORKERS says otherwise, which this does not);
+- production: both on the local PostgreSQL and Redis. LiteLLM gets a database
+  of its own, a master key, a virtual key checked against the database and its
+  spend logs; the gateway DATABASE_URL and REDIS_URL. LiteLLM needs the Prisma
+  engines for its database, which its CLI downloads at the first start; when
+  that fails (no network), the failure is printed and LiteLLM runs without the
+  database, with its master key and Redis, which makes its figures an upper bound.
+
+Per server: wrk at concurrency 1, 16 and 64 (p50, p99, calls/s, errors); streams
+timed by a lean asyncio client (time to the first content chunk and to the end,
+concurrency 1 and 64); the peak of the summed resident memory of the server's
+processes; for the gateway, its call records against the calls made. Then the
+ratios to LiteLLM and PASS/MISS per target. Prints; asserts nothing.
+
+LiteLLM comes from its own virtualenv (BENCH_PEER_VENV; `make bench-peer`
+creates it). Variables: BENCH_DURATION (wrk, per cell, default 10s),
+BENCH_STREAM_SECONDS (default 5), BENCH_PEER_PROD_WORKERS (gateway worker counts
+in the production shape, default "1,2"), BENCH_PEER_SHAPES (default
+"embedded,production"), BENCH_PEER_AUDIT_CALLS (default 2000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import harness
+import httpx
+
+ROOT = harness.ROOT
+VENV = Path(os.environ.get("BENCH_PEER_VENV", Path.home() / ".cache/llmcaller-bench/litellm-venv"))
+UPSTREAM_PORT = int(os.environ.get("BENCH_PEER_UPSTREAM_PORT", "18301"))
+LITELLM_PORT = int(os.environ.get("BENCH_PEER_LITELLM_PORT", "18302"))
+GATEWAY_PORT = int(os.environ.get("BENCH_PEER_GATEWAY_PORT", "18337"))
+DURATION = os.environ.get("BENCH_DURATION", "10s")
+STREAM_SECONDS = float(os.environ.get("BENCH_STREAM_SECONDS", "5"))
+SEQUENTIAL_STREAMS = int(os.environ.get("BENCH_PEER_SEQUENTIAL_STREAMS", "200"))
+AUDIT_CALLS = int(os.environ.get("BENCH_PEER_AUDIT_CALLS", "2000"))
+PROD_WORKERS = [int(n) for n in os.environ.get("BENCH_PEER_PROD_WORKERS", "1,2").split(",")]
+SHAPES = os.environ.get("BENCH_PEER_SHAPES", "embedded,production").split(",")
+CHUNKS = 20
+SERVER_DATABASE = os.environ.get("BENCH_PEER_POSTGRES", "postgres://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("BENCH_PEER_REDIS", "redis://127.0.0.1:6379/13")
+MESSAGES = [{"role": "user", "content": "Say something short."}]
+CONCURRENCY = (1, 16, 64)
+STREAM_CONCURRENCY = (1, 64)
+# A content delta in either stream format (OpenAI's chunks, the v1 API's events).
+DELTA = re.compile(rb'"delta":\s*\{[^}]*"content":\s*"[^"]')
+
+
+# ---------------------------------------------------------------------------
+# The lean client: HTTP/1.1 keep-alive on bare asyncio streams, for streams and
+# exact call counts (wrk does the plain calls).
+
+
+class Connection:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def call(self, path: str, body: bytes, headers: dict[str, str]) -> tuple:
+        """POST; returns (status, ms to the first content delta or None, total ms,
+        content deltas seen, body)."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+        head += "Content-Type: application/json\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        head += f"Content-Length: {len(body)}\r\n\r\n"
+        started = time.perf_counter()
+        self.writer.write(head.encode() + body)
+        response_head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(response_head.split(b" ", 2)[1])
+        fields = {}
+        for line in response_head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            fields[name.strip().lower()] = value.strip().lower()
+        first = None
+        parts = []
+        if fields.get(b"transfer-encoding") == b"chunked":
+            while True:
+                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
+                if size == 0:
+                    await self.reader.readuntil(b"\r\n")
+                    break
+                data = (await self.reader.readexactly(size + 2))[:-2]
+                if first is None and DELTA.search(data):
+                    first = (time.perf_counter() - started) * 1000
+                parts.append(data)
+        else:
+            data = await self.reader.readexactly(int(fields.get(b"content-length", 0)))
+            if DELTA.search(data):  # a whole stream in one body: its first chunk is here
+                first = (time.perf_counter() - started) * 1000
+            parts.append(data)
+        total = (time.perf_counter() - started) * 1000
+        if fields.get(b"connection") == b"close":
+            self.close()
+        content = b"".join(parts)
+        return status, first, total, len(DELTA.findall(content)), content
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def _streams(port: int, request: dict, concurrency: int) -> dict:
+    """Streams at `concurrency`: SEQUENTIAL_STREAMS one after another at 1, else
+    as many as fit in STREAM_SECONDS. A stream is good when it answers 200 with
+    all 20 content deltas and `[DONE]`."""
+    body = json.dumps(request["body"]).encode()
+    firsts, totals, errors = [], [], 0
+    deadline = time.perf_counter() + STREAM_SECONDS
+    remaining = SEQUENTIAL_STREAMS if concurrency == 1 else None
+
+    async def worker() -> None:
+        nonlocal errors, remaining
+        connection = Connection(port)
+        while time.perf_counter() < deadline if remaining is None else remaining > 0:
+            if remaining is not None:
+                remaining -= 1
+            try:
+                status, first, total, deltas, content = await connection.call(
+                    request["path"], body, request["headers"]
+                )
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                errors += 1
+                connection.close()
+                continue
+            if status != 200 or deltas != CHUNKS or b"[DONE]" not in content or first is None:
+                errors += 1
+                continue
+            firsts.append(first)
+            totals.append(total)
+        connection.close()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {"first_p50": _median(firsts), "first_p99": _p99(firsts), "total_p50": _median(totals),
+            "total_p99": _p99(totals), "rate": len(totals) / elapsed, "errors": errors,
+            "calls": len(totals) + errors}  # fmt: skip
+
+
+async def _exact_calls(port: int, requests: list[dict], calls: int, concurrency: int) -> dict:
+    """`calls` calls spread over `requests`, `concurrency` at a time: (made, answered 200)."""
+    queue = [requests[i % len(requests)] for i in range(calls)]
+    answered = 0
+
+    async def worker() -> None:
+        nonlocal answered
+        connection = Connection(port)
+        while queue:
+            request = queue.pop()
+            body = json.dumps(request["body"]).encode()
+            try:
+                status, *_ = await connection.call(request["path"], body, request["headers"])
+                answered += status == 200
+            except (OSError, asyncio.IncompleteReadError):
+                connection.close()
+        connection.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return {"made": calls, "answered": answered}
+
+
+async def _one(port: int, request: dict) -> tuple:
+    connection = Connection(port)
+    try:
+        return await connection.call(
+            request["path"], json.dumps(request["body"]).encode(), request["headers"]
+        )
+    finally:
+        connection.close()
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _p99(values: list[float]) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[max(0, int(len(ordered) * 0.99) - 1)]
+
+
+# ---------------------------------------------------------------------------
+# Memory: the summed resident memory of a process and its descendants, sampled.
+
+
+class MemorySampler(threading.Thread):
+    def __init__(self, pid: int, interval: float = 0.25) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.interval, self.peak, self.processes = pid, interval, 0, 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            pids = _tree(self.pid)
+            total = sum(_rss(pid) for pid in pids)
+            if total > self.peak:
+                self.peak, self.processes = total, len(pids)
+
+    def stop(self) -> float:
+        self._stop_event.set()
+        self.join()
+        return self.peak / 2**20
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _rss(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, IndexError):
+        return 0
+
+
+# ---------------------------------------------------------------------------
+# Servers.
+
+
+class Server:
+    """A started server: its process, what to send it, its memory sampler."""
+
+    def __init__(self, name: str, workers: int, process: subprocess.Popen, requests: dict) -> None:
+        self.name, self.workers, self.process, self.requests = name, workers, process, requests
+        self.memory = MemorySampler(process.pid)
+        self.memory.start()
+
+    def stop(self, graceful: bool = True) -> float:
+        peak = self.memory.stop()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM if graceful else signal.SIGKILL)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return peak
+
+
+def _chat(path: str, body: dict, headers: dict) -> dict:
+    return {"path": path, "body": body, "headers": headers}
+
+
+def _openai_requests(model: str, headers: dict) -> dict:
+    plain = {"model": model, "messages": MESSAGES}
+    streamed = {**plain, "stream": True}
+    return {"chat": _chat("/v1/chat/completions", plain, headers),
+            "stream": _chat("/v1/chat/completions", streamed, headers)}  # fmt: skip
+
+
+def start_litellm(shape: str, workers: int, workdir: Path) -> tuple[Server | None, str]:
+    """LiteLLM in `shape` with `workers` workers; returns the server (None if it
+    did not start) and a note of what it runs with."""
+    master = "sk-bench-" + secrets.token_hex(16)
+    config = {
+        "model_list": [{"model_name": "bench-model", "litellm_params": {
+            "model": "openai/bench-model", "api_base": f"http://127.0.0.1:{UPSTREAM_PORT}/v1",
+            "api_key": "sk-fake-upstream"}}],
+        "litellm_settings": {"telemetry": False, "set_verbose": False, "callbacks": [],
+                             "success_callback": [], "failure_callback": []},
+        "general_settings": {"master_key": master},
+    }  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update({
+        # Nothing leaves the machine: the cost map from the package, no telemetry.
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False",
+        "LITELLM_LOG": "ERROR", "NO_PROXY": "*", "HTTP_PROXY": "", "HTTPS_PROXY": "",
+        "DISABLE_SCHEMA_UPDATE": "false",
+    })  # fmt: skip
+    note = "no database, master key"
+    database = None
+    if shape == "production":
+        database = _postgres("litellm_peer").replace("postgres://", "postgresql://")
+        harness.create_database(database)
+        env["DATABASE_URL"] = database
+        config["general_settings"]["database_url"] = "os.environ/DATABASE_URL"
+        config["router_settings"] = {"redis_url": REDIS}
+    path = workdir / f"litellm-{shape}-{workers}.yaml"
+    path.write_text(json.dumps(config))  # JSON is YAML
+    log = f"litellm-{shape}-{workers}.log"
+    command = [str(VENV / "bin/litellm"), "--config", str(path), "--host", "127.0.0.1",
+               "--port", str(LITELLM_PORT), "--num_workers", str(workers)]  # fmt: skip
+    _port_free(LITELLM_PORT)
+    process = harness.start(command, env, workdir, log, cwd=workdir)
+    if not _ready(f"http://127.0.0.1:{LITELLM_PORT}/health/liveliness", process, 240):
+        failure = _failure(workdir / log)
+        if database is None:
+            print(f"  LiteLLM did not start: {failure}")
+            return None, failure
+        print(f"  LiteLLM with its database did not start: {failure}")
+        print("  Falling back: LiteLLM without a database (master key, Redis for its router).")
+        harness.drop_database(database)
+        del env["DATABASE_URL"], config["general_settings"]["database_url"]
+        path.write_text(json.dumps(config))
+        process = harness.start(command, env, workdir, log, cwd=workdir)
+        if not _ready(f"http://127.0.0.1:{LITELLM_PORT}/health/liveliness", process, 240):
+            return None, _failure(workdir / log)
+        note = f"FALLBACK, no database ({failure}); master key, Redis"
+        key = master
+    elif database:
+        key = _virtual_key(master)
+        note = "own PostgreSQL database, virtual key, spend logs on, Redis"
+    else:
+        key = master
+    headers = {"Authorization": f"Bearer {key}"}
+    return Server("LiteLLM", workers, process, _openai_requests("bench-model", headers)), note
+
+
+def _virtual_key(master: str) -> str:
+    answer = httpx.post(
+        f"http://127.0.0.1:{LITELLM_PORT}/key/generate",
+        headers={"Authorization": f"Bearer {master}"},
+        json={"models": ["bench-model"]},
+        trust_env=False,
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return answer.json()["key"]
+
+
+def _port_free(port: int) -> None:
+    with socket.socket() as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            sys.exit(f"Something already listens on 127.0.0.1:{port}: stop it first.")
+
+
+def _ready(url: str, process: subprocess.Popen, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(url, timeout=1.0, trust_env=False).status_code < 500:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    return False
+
+
+def _failure(log: Path) -> str:
+    """The telling line of a failed start's log."""
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
+    for line in lines:
+        if "binaries.prisma.sh" in line or "Error" in line:
+            return re.sub(r"\x1b\[[0-9;]*m", "", line)[:300]
+    return (lines[-1] if lines else "no output")[:300]
+
+
+def start_gateway(shape: str, workers: int, workdir: Path) -> tuple[Server, dict]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update({
+        "DATABASE_URL": f"sqlite:///{workdir / f'gateway-{workers}.sqlite3'}",
+        "LLMCALLER_PORT": str(GATEWAY_PORT),
+        "LLMCALLER_WORKERS": str(workers),
+        "LLMCALLER_LOG_FILE": str(workdir / "gateway-calls.log"),
+        # Every call comes from 127.0.0.1: the per-address limit (600 a minute,
+        # counted before the token is read) would refuse the load itself.
+        "LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE": "0",
+    })  # fmt: skip
+    if shape == "production":
+        env["DATABASE_URL"] = _postgres("llmcaller_peer")
+        env["REDIS_URL"] = REDIS
+        subprocess.run(["redis-cli", "-u", REDIS, "flushdb"], check=True, capture_output=True)
+    harness.create_database(env["DATABASE_URL"])
+    token = harness.provision(env, UPSTREAM_PORT)
+    _port_free(GATEWAY_PORT)
+    process = harness.start([sys.executable, "-m", "llmcaller.serve"], env, workdir,
+                            f"gateway-{shape}-{workers}.log")  # fmt: skip
+    if not _ready(f"http://127.0.0.1:{GATEWAY_PORT}/livez", process, 60):
+        log = workdir / f"gateway-{shape}-{workers}.log"
+        sys.exit(f"The gateway did not start: {_failure(log)}")
+    _wait_workers(workers)
+    requests = _openai_requests("bench/bench-model", {"Authorization": f"Bearer {token}"})
+    v1 = {"requestId": "peer", "callerTool": "bench", "provider": "bench", "model": "bench-model",
+          "messages": MESSAGES}  # fmt: skip
+    requests["mcp"] = _chat("/mcp/chat", v1, {"x-llm-caller-token": token})
+    requests["mcp_stream"] = _chat("/mcp/chatStream", v1, {"x-llm-caller-token": token})
+    return Server("gateway", workers, process, requests), env
+
+
+def _wait_workers(workers: int) -> None:
+    time.sleep(1.0 + 0.5 * workers)  # uvicorn's workers come up one after another
+
+
+# ---------------------------------------------------------------------------
+# Measuring.
+
+
+def measure(server: Server | None, workdir: Path, kinds: tuple[str, ...]) -> dict:
+    """wrk cells per request kind, streams, memory. `kinds` name the plain calls
+    in server.requests; the stream kinds follow ("chat" → "stream", "mcp" →
+    "mcp_stream")."""
+    if server is None:
+        return {}
+    base = f"http://127.0.0.1:{_port(server)}"
+    results: dict = {"calls": 0}
+    for name, request in server.requests.items():  # each answers before it is measured
+        answer = asyncio.run(_one(_port(server), request))
+        results["calls"] += 1
+        if answer[0] != 200:
+            print(f"  {server.name} answered {name} with {answer[0]}: {answer[4][:300]!r}")
+    warm = server.requests[kinds[0]]
+    warmed = harness.wrk(workdir, base + warm["path"], warm["body"], warm["headers"], 16, "2s")
+    results["calls"] += warmed["requests"]
+    for kind in kinds:
+        request = server.requests[kind]
+        for connections in CONCURRENCY:
+            cell = harness.wrk(workdir, base + request["path"], request["body"],
+                               request["headers"], connections, DURATION)  # fmt: skip
+            results[(kind, connections)] = cell
+            results["calls"] += cell["requests"]
+        stream = {"chat": "stream", "mcp": "mcp_stream"}[kind]
+        for connections in STREAM_CONCURRENCY:
+            cell = asyncio.run(_streams(_port(server), server.requests[stream], connections))
+            results[(stream, connections)] = cell
+            results["calls"] += cell["calls"]
+    return results
+
+
+def _port(server: Server) -> int:
+    return {"LiteLLM": LITELLM_PORT, "gateway": GATEWAY_PORT}[server.name]
+
+
+def audit(server: Server, env: dict) -> dict:
+    """AUDIT_CALLS calls at concurrency 64 through both doors, tagged, then a
+    graceful stop; the records stored under the tags against the calls made."""
+    v1 = dict(server.requests["chat"])
+    v1["headers"] = {**v1["headers"], "X-Client-Request-Id": "peer-audit"}
+    mcp = dict(server.requests["mcp"])
+    mcp["body"] = {**mcp["body"], "requestId": "peer-audit"}
+    made = asyncio.run(_exact_calls(GATEWAY_PORT, [v1, mcp], AUDIT_CALLS, 64))
+    made["peak_mib"] = server.stop(graceful=True)
+    script = (
+        "import json; from audit.models import CallRecord as R; "
+        "print(json.dumps({'tagged': R.objects.filter(request_id='peer-audit').count(), "
+        "'all': R.objects.count()}))"
+    )
+    out = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], env=env, cwd=ROOT,
+                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    made.update(json.loads(out.strip().splitlines()[-1]))
+    return made
+
+
+# ---------------------------------------------------------------------------
+# Reporting.
+
+
+def _row(label: str, results: dict, kind: str, direct: dict | None = None) -> str:
+    cells = []
+    for connections in CONCURRENCY:
+        cell = results[(kind, connections)]
+        cells.append(
+            f"{cell['p50']:7.2f} {cell['p99']:7.2f} {cell['rps']:7.0f} {cell['errors']:4d}"
+        )
+    added = ""
+    if direct is not None:
+        added = f" | {results[(kind, 1)]['p50'] - direct[('chat', 1)]['p50']:6.2f}"
+    return f"{label:<34}| " + " | ".join(cells) + added
+
+
+def _stream_row(label: str, results: dict, kind: str) -> str:
+    cells = []
+    for connections in STREAM_CONCURRENCY:
+        c = results[(kind, connections)]
+        cells.append(f"{c['first_p50']:7.2f} {c['first_p99']:7.2f} {c['total_p50']:7.2f} "
+                     f"{c['total_p99']:7.2f} {c['rate']:6.0f} {c['errors']:4d}")  # fmt: skip
+    return f"{label:<34}| " + " | ".join(cells)
+
+
+def report_shape(shape: str, direct: dict, peers: dict, gateways: dict, notes: dict) -> None:
+    print(f"\n=== Shape: {shape} ===")
+    for name, note in notes.items():
+        print(f"  {name}: {note}")
+    print(f"\nNon-streaming chat, wrk {DURATION} per cell: p50 ms, p99 ms, calls/s, errors")
+    print(f"{'':<34}| {'c=1':^30} | {'c=16':^30} | {'c=64':^30} | added p50 c=1")
+    print(_row("direct to the upstream", direct, "chat"))
+    for workers, results in peers.items():
+        if results:
+            print(_row(f"LiteLLM, {workers} worker(s)", results, "chat", direct))
+    for workers, results in gateways.items():
+        print(_row(f"gateway /v1/chat/completions, {workers}w", results, "chat", direct))
+        print(_row(f"gateway /mcp/chat, {workers}w", results, "mcp", direct))
+    print(f"\nStreams of {CHUNKS} chunks: first chunk p50/p99 ms, whole stream p50/p99 ms, "
+          f"streams/s, errors (c=1: {SEQUENTIAL_STREAMS} in a row; "
+          f"c=64: {STREAM_SECONDS:g} s)")  # fmt: skip
+    print(f"{'':<34}| {'c=1':^45} | {'c=64':^45}")
+    print(_stream_row("direct to the upstream", direct, "stream"))
+    for workers, results in peers.items():
+        if results:
+            print(_stream_row(f"LiteLLM, {workers} worker(s)", results, "stream"))
+    for workers, results in gateways.items():
+        print(_stream_row(f"gateway /v1/chat/completions, {workers}w", results, "stream"))
+        print(_stream_row(f"gateway /mcp/chatStream, {workers}w", results, "mcp_stream"))
+    print("\nPeak memory (sum of the resident memory of the server's processes, sampled 4/s)")
+    for workers, results in peers.items():
+        if results:
+            print(f"  LiteLLM, {workers} worker(s): {results['peak_mib']:.0f} MiB "
+                  f"({results['processes']} processes)")  # fmt: skip
+    for workers, results in gateways.items():
+        print(f"  gateway, {workers} worker(s): {results['audit']['peak_mib']:.0f} MiB "
+              f"({results['processes']} processes)")  # fmt: skip
+    print("\nCall records (gateway)")
+    for workers, results in gateways.items():
+        a = results["audit"]
+        print(f"  {workers} worker(s): {a['made']} tagged calls at c=64 through both doors, "
+              f"{a['answered']} answered 200, {a['tagged']} records stored after a graceful "
+              f"stop: {'equal' if a['tagged'] == a['made'] else 'NOT EQUAL'}; the whole run "
+              f"made {results['calls'] + a['made']} calls (wrk's cut-off calls counted as "
+              f"not made), {a['all']} records")  # fmt: skip
+
+
+def ratios(shape: str, direct: dict, peers: dict, gateways: dict) -> list[tuple]:
+    """(shape, workers, door, target, value, goal, verdict) rows, against LiteLLM with
+    the same worker count, and the best LiteLLM (most calls/s at c=64) for reference."""
+    live = {w: r for w, r in peers.items() if r}
+    if not live:
+        return []
+    best = max(live, key=lambda w: live[w][("chat", 64)]["rps"])
+    floor = 10 if shape == "embedded" else 5
+    rows = []
+    for workers, results in gateways.items():
+        for against in sorted({workers, best}):
+            peer = live.get(against)
+            if peer is None:
+                continue
+            basis = f"vs LiteLLM {against}w" + (" (best)" if against == best else "")
+            for door, stream in (("chat", "stream"), ("mcp", "mcp_stream")):
+                label = "/v1" if door == "chat" else "/mcp"
+                rps = results[(door, 64)]["rps"] / peer[("chat", 64)]["rps"]
+                added = results[(door, 1)]["p50"] - direct[("chat", 1)]["p50"]
+                peer_added = peer[("chat", 1)]["p50"] - direct[("chat", 1)]["p50"]
+                first = results[(stream, 1)]["first_p50"] - direct[("stream", 1)]["first_p50"]
+                peer_first = peer[("stream", 1)]["first_p50"] - direct[("stream", 1)]["first_p50"]
+                same = against == workers
+                rows.append((shape, workers, label, basis, f"calls/s c=64 ×{floor}", rps,
+                             rps >= floor, same))  # fmt: skip
+                rows.append((shape, workers, label, basis, "added p50 c=1 ≤1/5",
+                             added / peer_added, added / peer_added <= 0.2, same))  # fmt: skip
+                if shape == "embedded":
+                    rows.append((shape, workers, label, basis, "added first chunk c=1 ≤1/10",
+                                 first / peer_first, first / peer_first <= 0.1, same))  # fmt: skip
+    return rows
+
+
+def print_verdicts(rows: list[tuple], gateways_by_shape: dict) -> None:
+    print(
+        "\n=== Ratios, gateway : LiteLLM (PASS/MISS on the same worker count; "
+        "the best LiteLLM for reference) ==="
+    )
+    for shape, workers, door, basis, target, value, passed, same in rows:
+        verdict = ("PASS" if passed else "MISS") if same else ("(pass)" if passed else "(miss)")
+        print(f"  {shape:<10} gateway {workers}w {door:<4} {basis:<22} {target:<28} "
+              f"{value:7.3f}  {verdict}")  # fmt: skip
+    errors = sum(
+        r[(k, c)]["errors"]
+        for gateways in gateways_by_shape.values()
+        for r in gateways.values()
+        for k, cs in (
+            ("chat", CONCURRENCY),
+            ("mcp", CONCURRENCY),
+            ("stream", STREAM_CONCURRENCY),
+            ("mcp_stream", STREAM_CONCURRENCY),
+        )  # fmt: skip
+        for c in cs
+    )
+    print(f"  gateway errors, every cell of every shape: {errors}  "
+          f"{'PASS' if errors == 0 else 'MISS'}")  # fmt: skip
+    for shape, gateways in gateways_by_shape.items():
+        for workers, results in gateways.items():
+            a = results["audit"]
+            equal = a["tagged"] == a["made"]
+            print(f"  {shape} gateway {workers}w records == calls made: {a['tagged']} / "
+                  f"{a['made']}  {'PASS' if equal else 'MISS'}")  # fmt: skip
+
+
+# ---------------------------------------------------------------------------
+
+
+def main() -> None:
+    if not shutil.which("wrk"):
+        sys.exit("wrk is missing: apt-get install wrk (make bench-peer installs it).")
+    if not (VENV / "bin/litellm").exists():
+        sys.exit(f"No LiteLLM in {VENV}: `make bench-peer` installs it.")
+    for port in (UPSTREAM_PORT, LITELLM_PORT, GATEWAY_PORT):
+        _port_free(port)
+    workdir = Path(tempfile.mkdtemp(prefix="llmcaller-peer-"))
+    upstream = harness.start([sys.executable, "bench/fake_upstream.py", str(UPSTREAM_PORT),
+                              str(CHUNKS)], workdir=workdir, log_name="upstream.log")  # fmt: skip
+    try:
+        harness.wait_for(f"http://127.0.0.1:{UPSTREAM_PORT}/v1/models")
+        _print_versions()
+        direct_server = Server("direct", 0, upstream, _openai_requests("bench-model", {}))
+        direct = _measure_direct(direct_server, workdir)
+        rows, gateways_by_shape = [], {}
+        for shape in SHAPES:
+            if shape == "production" and not _services_up():
+                print("\nPostgreSQL or Redis is not running on 127.0.0.1: no production shape")
+                continue
+            peers, notes = {}, {}
+            for workers in (1, 2):
+                print(f"[{shape}] LiteLLM, {workers} worker(s)…", flush=True)
+                server, note = start_litellm(shape, workers, workdir)
+                notes[f"LiteLLM {workers}w"] = note
+                peers[workers] = measure(server, workdir, ("chat",))
+                if server is not None:
+                    peers[workers]["processes"] = server.memory.processes
+                    peers[workers]["peak_mib"] = server.stop()
+                if shape == "production":
+                    _drop_quietly(_postgres("litellm_peer"))
+            gateways = {}
+            for workers in [1] if shape == "embedded" else PROD_WORKERS:
+                print(f"[{shape}] gateway, {workers} worker(s)…", flush=True)
+                server, env = start_gateway(shape, workers, workdir)
+                gateways[workers] = measure(server, workdir, ("chat", "mcp"))
+                gateways[workers]["processes"] = server.memory.processes
+                gateways[workers]["audit"] = audit(server, env)
+                if shape == "production":
+                    _drop_quietly(env["DATABASE_URL"])
+            notes["gateway"] = (
+                "SQLite, local-memory cache, 1 worker (the most it allows without Redis: "
+                "llmcaller.E003; LLMCALLER_ALLOW_UNSHARED_WORKERS not set)"
+                if shape == "embedded"
+                else f"PostgreSQL (DATABASE_URL), Redis (REDIS_URL), {PROD_WORKERS} workers"
+            )
+            report_shape(shape, direct, peers, gateways, notes)
+            rows += ratios(shape, direct, peers, gateways)
+            gateways_by_shape[shape] = gateways
+        print_verdicts(rows, gateways_by_shape)
+    finally:
+        upstream.terminate()
+        upstream.wait(timeout=10)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _measure_direct(server: Server, workdir: Path) -> dict:
+    print("[direct] the fake upstream alone…", flush=True)
+    base = f"http://127.0.0.1:{UPSTREAM_PORT}"
+    results = {}
+    request = server.requests["chat"]
+    for connections in CONCURRENCY:
+        results[("chat", connections)] = harness.wrk(
+            workdir, base + request["path"], request["body"], {}, connections, DURATION
+        )
+    for connections in STREAM_CONCURRENCY:
+        results[("stream", connections)] = asyncio.run(
+            _streams(UPSTREAM_PORT, server.requests["stream"], connections)
+        )
+    server.memory.stop()
+    return results
+
+
+def _print_versions() -> None:
+    litellm = subprocess.run(
+        [str(VENV / "bin/python"), "-c",
+         "import importlib.metadata as m; print(m.version('litellm'), m.version('uvicorn'))"],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()  # fmt: skip
+    import django
+    import uvicorn
+
+    print(f"Machine: {harness.machine()}; load average {os.getloadavg()[0]:.2f}")
+    print(f"LiteLLM {litellm[0]} (uvicorn {litellm[1]}, {VENV}); gateway at {commit} "
+          f"(Django {django.get_version()}, uvicorn {uvicorn.__version__}); "
+          f"streams of {CHUNKS} chunks")  # fmt: skip
+
+
+def _postgres(name: str) -> str:
+    """Database `name` on the server SERVER_DATABASE is on."""
+    return SERVER_DATABASE.rsplit("/", 1)[0] + "/" + name
+
+
+def _services_up() -> bool:
+    ready = subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"]).returncode == 0
+    redis = subprocess.run(["redis-cli", "-u", REDIS, "ping"], capture_output=True, text=True)
+    return ready and redis.stdout.strip() == "PONG"
+
+
+def _drop_quietly(url: str) -> None:
+    try:
+        harness.drop_database(url)
+    except Exception as exc:  # a figure run should not die on cleaning up
+        print(f"  (could not drop {url}: {exc})")
+
+
+if __name__ == "__main__":
+    import uvloop
+
+    uvloop.install()
+    main()
