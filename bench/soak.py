@@ -2,8 +2,9 @@
 
 It starts two sandbox upstreams (one healthy; one that answers 503 to every
 call, the upstream faults) and the gateway (`llmcaller.serve`, SOAK_WORKERS
-workers, default 2) on a throw-away SQLite database, provisions both providers
-and a client token through the management commands, then sends SOAK_SECONDS
+workers, default 2) on a throw-away SQLite database and, with more than one
+worker, Redis (SOAK_REDIS_URL, default database 14 on 127.0.0.1), provisions
+both providers and a client token through the management commands, then sends SOAK_SECONDS
 (default 600) of traffic at SOAK_CONCURRENCY (default 16): chats, streams,
 embeds, invalid bodies (400), unknown tokens (401) and calls pinned to the
 failing provider (503). Every minute it prints each worker's resident memory
@@ -33,6 +34,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
 WORKERS = os.environ.get("SOAK_WORKERS", "2")
+# Workers share limits, circuits and caches through Redis (a deployment with more
+# than one worker must: llmcaller.E003); its own database, as `make bench` uses 14.
+REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/14")
 CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY", "16"))
 GATEWAY_PORT = int(os.environ.get("SOAK_GATEWAY_PORT", "18137"))
 UPSTREAM_PORTS = (18101, 18102)
@@ -69,8 +73,9 @@ def main() -> None:
         gateway = _start([sys.executable, "-m", "llmcaller.serve"], env, workdir)
         processes.append(gateway)
         _wait_for(f"{GATEWAY}/livez")
+        redis = f"Redis {REDIS_URL}" if WORKERS != "1" else "no Redis"
         print(f"Soak: {SECONDS:.0f} s, {WORKERS} workers, concurrency {CONCURRENCY}, SQLite, "
-              f"{os.cpu_count()} cores (shared: other work may run beside it)")  # fmt: skip
+              f"{redis}, {os.cpu_count()} cores (shared: other work may run too)")  # fmt: skip
         made = asyncio.run(_traffic(token, gateway.pid))
         gateway.send_signal(signal.SIGTERM)  # graceful: in-flight calls finish and record
         gateway.wait(timeout=60)
@@ -86,7 +91,7 @@ def _environment(workdir: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{workdir / 'soak.sqlite3'}",
-        "REDIS_URL": "",
+        "REDIS_URL": REDIS_URL if WORKERS != "1" else "",
         "LLMCALLER_PORT": str(GATEWAY_PORT),
         "LLMCALLER_WORKERS": WORKERS,
         "LLMCALLER_LOG_FILE": str(workdir / "gateway.log"),
