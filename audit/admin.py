@@ -126,7 +126,7 @@ class CallRecordAdmin(ReadOnlyAdmin):
     ]  # fmt: skip
     list_filter = [
         "outcome", FailedFilter, "door", "method", "error_class", "strategy", "client_name",
-        "provider", "model", ConfigVersionFilter, "started_at",
+        "provider", "model", ConfigVersionFilter, "usage_estimated", "started_at",
     ]  # fmt: skip
     search_fields = ["=request_id", "=trace_id", "=source_address"]  # exact: all indexed
     date_hierarchy = "started_at"

@@ -8,7 +8,9 @@ computed once, in one way. Every slot of the window is drawn, quiet ones too,
 and every figure links to the call records behind it.
 
 Local providers are those whose kind (from `AUDIT_PROVIDER_KINDS`, provider=kind)
-is lmstudio or ollama, or, when unlisted, whose name contains one of those. The
+is lmstudio or ollama, or, when unlisted, whose name contains one of those. Usage an
+upstream did not report is estimated by the gateway (`CallRecord.usage_estimated`);
+the totals and every panel say how many of their calls and tokens were. The
 estimated saving prices the local tokens at `AUDIT_SAVING_REFERENCE_MODEL`'s rate
 from `AUDIT_MODEL_PRICES` (USD per 1,000 tokens); without a price it says so.
 """
@@ -64,7 +66,7 @@ def dashboard_context(*, window: Window, now: datetime | None = None) -> dict[st
     return {
         "window": window.name, "windows": list(WINDOWS), "start": start, "end": end,
         "totals": totals, "records_url": link(),
-        "errors_url": link(failed="1"),
+        "errors_url": link(failed="1"), "estimated_url": link(usage_estimated__exact="1"),
         "calls_chart": _calls_chart(rows, slots, window, link),
         "tokens_chart": _tokens_chart(rows, slots, window, link),
         "latency_chart": charts.paired_bars(
@@ -102,7 +104,8 @@ def _rows(window: Window, start: datetime, end: datetime) -> list[dict[str, Any]
     if window.slot >= timedelta(hours=1):
         rollups = HourlyRollup.objects.filter(hour__gte=start, hour__lt=end)
         return [dict(row, slot=row["hour"]) for row in rollups.values("hour", *GROUP_BY,
-                "calls", "errors", "input_tokens", "output_tokens", "latency_buckets")]  # fmt: skip
+                "calls", "errors", "input_tokens", "output_tokens", "estimated_calls",
+                "estimated_tokens", "latency_buckets")]  # fmt: skip
     records = CallRecord.objects.filter(started_at__gte=start, started_at__lt=end)
     rows = summed_groups(records.annotate(minute=TruncMinute("started_at")), ("minute", *GROUP_BY))
     step = int(window.slot.total_seconds())
@@ -128,6 +131,8 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "calls": calls, "errors": errors,
         "error_rate": round(100 * errors / calls, 1) if calls else None,
         "tokens": sum(r["input_tokens"] + r["output_tokens"] for r in rows),
+        "estimated_calls": sum(r["estimated_calls"] for r in rows),
+        "estimated_tokens": sum(r["estimated_tokens"] for r in rows),
         "p50": latency_percentile(buckets, 0.5), "p95": latency_percentile(buckets, 0.95),
     }  # fmt: skip
 
@@ -206,6 +211,7 @@ def _panel(rows: list[dict[str, Any]], fields: tuple[str, ...], link) -> list[di
         panel.append({
             "name": "/".join(k or "(none)" for k in key), **_totals(group),
             "url": link(**filters), "errors_url": link(**filters, failed="1"),
+            "estimated_url": link(**filters, usage_estimated__exact="1"),
             "local_share": round(100 * local / (local + cloud)) if local + cloud else None,
         })  # fmt: skip
     return sorted(panel, key=lambda p: -p["calls"])

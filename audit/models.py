@@ -159,7 +159,8 @@ class ChainHead(models.Model):
 class HourlyRollup(models.Model):
     """Calls of one hour with the same client, route, method and outcome, summed.
     The dashboard and usage figures read these rows, never the call records;
-    `latency_buckets` counts calls per `LATENCY_BUCKETS_MS` bucket for p50/p95."""
+    `latency_buckets` counts calls per `LATENCY_BUCKETS_MS` bucket for p50/p95,
+    and `estimated_*` the calls and tokens whose usage was estimated."""
 
     hour = models.DateTimeField()
     client_id = models.BigIntegerField(null=True, blank=True)
@@ -177,6 +178,9 @@ class HourlyRollup(models.Model):
     latency_sum_ms = models.BigIntegerField(default=0)
     latency_max_ms = models.PositiveIntegerField(default=0)
     latency_buckets = models.JSONField(default=list)
+    # Of the above, the calls whose usage the gateway estimated (`usage_estimated`).
+    estimated_calls = models.PositiveIntegerField(default=0)
+    estimated_tokens = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-hour"]

@@ -6,6 +6,7 @@ sum a pilot's calls from its client's call records.
 `record_uat_run(UatRunData(…))` stores one run with its checks, in one
 transaction. `pilot_calls(pilot, now=…)` reads the call records of the pilot's
 client between its dates, through the (client_id, started_at) index.
+`open_pilots_panel` lists the pilots not closed on the admin overview.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Avg, Count, Max, Q, QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import CallRecord, ChecklistItem, Pilot, UatCheck, UatRun
-from audit.pilot_models import ChecklistPhase
+from audit.pilot_models import ChecklistPhase, PilotStatus
+from audit.review import ReviewItem, ReviewPanel
 from audit.types import CallOutcome
 
 CHECKLIST: dict[str, tuple[tuple[str, str], ...]] = {
@@ -165,3 +169,19 @@ def summarize_calls(records: QuerySet[CallRecord]) -> list[dict[str, Any]]:
 def _p95(records: QuerySet[CallRecord], calls: int) -> int:
     at = max(math.ceil(calls * 0.95) - 1, 0)
     return records.order_by("latency_ms").values_list("latency_ms", flat=True)[at]
+
+
+def open_pilots_panel(request: HttpRequest, limit: int = 10) -> ReviewPanel | None:
+    """The overview's panel: pilots not closed yet, with their status."""
+    if not request.user.has_perm("audit.view_pilot"):
+        return None
+    pilots = Pilot.objects.exclude(status=PilotStatus.CLOSED).order_by("kickoff", "name")
+    items = [
+        ReviewItem(
+            pilot.name,
+            reverse("admin:audit_pilot_change", args=[pilot.pk]),
+            f"{pilot.get_status_display()}: {pilot.client_name}, since {pilot.kickoff:%Y-%m-%d}",
+        )
+        for pilot in pilots[:limit]
+    ]
+    return ReviewPanel("Pilots not closed", items) if items else None

@@ -6,16 +6,22 @@ when, for every required role, the latest decision of a reviewer holding that
 role (at the time of signing) is an approval, and each role's approval comes from
 a different person. Pointing the release at another
 version starts from nothing, since the subject changes with the version.
+Gates not met are listed in the admin banner and on the overview
+(`release_gates_panel`).
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
 
 from audit.models import Release, SignOff, SignOffDecision
+from audit.review import ReviewItem, ReviewPanel
 from audit.roles import reviewer_role
 from audit.services import record_sign_off
 
@@ -55,13 +61,36 @@ def release_sign_offs(release: Release) -> QuerySet[SignOff]:
 
 def gate_of(release: Release, rows: QuerySet[SignOff]) -> GateStatus:
     """The gate as `rows` (the release's sign-offs, or those up to an anchor) decide it."""
+    return _gate(release, list(rows.order_by("created_at", "id").values_list(*_DECISION)))
+
+
+def pending_gates(limit: int = 5) -> list[GateStatus]:
+    """Releases whose gate is not met yet, newest first (two queries)."""
+    releases = list(Release.objects.all()[: limit * 4])
+    rows = SignOff.objects.filter(
+        subject_kind=SUBJECT_KIND, subject_id__in=[release.subject_id for release in releases]
+    )
+    decisions: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    for subject, *decision in rows.order_by("created_at", "id").values_list(
+        "subject_id", *_DECISION
+    ):
+        decisions[subject].append(tuple(decision))
+    statuses = [_gate(release, decisions[release.subject_id]) for release in releases]
+    return [status for status in statuses if not status.met][:limit]
+
+
+_DECISION = ("reviewer_name", "reviewer_role", "decision")
+
+
+def _gate(release: Release, decisions: list[tuple[str, str, str]]) -> GateStatus:
+    """`decisions`: (reviewer, their roles, decision) of the release, oldest first."""
     latest_by_role: dict[str, str] = {}
     latest_by_reviewer: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for sign_off in rows.order_by("created_at", "id"):
-        roles = tuple(sign_off.reviewer_role.split(", "))
+    for reviewer, role_names, decision in decisions:
+        roles = tuple(role_names.split(", "))
         for role in roles:
-            latest_by_role[role] = sign_off.decision
-        latest_by_reviewer[sign_off.reviewer_name] = (sign_off.decision, roles)
+            latest_by_role[role] = decision
+        latest_by_reviewer[reviewer] = (decision, roles)
     required = tuple(release.required_roles)
     # A role counts when its latest decision is an approval and a reviewer of its
     # own approved: one person in two groups signs for one role, not two.
@@ -95,7 +124,16 @@ def _distinct_signers(roles: list[str], approvers: dict[str, set[str]]) -> set[s
     return set(role_of.values())
 
 
-def pending_gates(limit: int = 5) -> list[GateStatus]:
-    """Releases whose gate is not met yet, newest first."""
-    statuses = (gate_status(release) for release in Release.objects.all()[: limit * 4])
-    return [status for status in statuses if not status.met][:limit]
+def release_gates_panel(request: HttpRequest) -> ReviewPanel | None:
+    """The overview's panel: release gates not met, and who still has to sign."""
+    if not request.user.has_perm("audit.view_release"):
+        return None
+    items = [
+        ReviewItem(
+            f"{gate.release} (configuration version {gate.release.config_version})",
+            reverse("admin:audit_release_change", args=[gate.release.pk]),
+            f"waiting for {', '.join(gate.missing)}",
+        )
+        for gate in pending_gates()
+    ]
+    return ReviewPanel("Release gates not met", items) if items else None

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncHour
+from django.db.models import BigIntegerField, Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from audit.models import (
@@ -65,13 +65,22 @@ def _aggregate(hour: datetime, now: datetime) -> Iterable[HourlyRollup]:
 
 
 def summed_groups(records: QuerySet[CallRecord], fields: Iterable[str]) -> Iterable[dict]:
-    """Records summed per `fields` as roll-up rows are: calls, errors, tokens,
-    latency and its buckets (the dashboard reads the last hour this way too)."""
+    """Records summed per `fields` as roll-up rows are: calls, errors, tokens, of
+    which estimated, latency and its buckets (the dashboard reads the last hour
+    this way too)."""
+    estimated = Q(usage_estimated=True)
     buckets = {
         f"b{i}": Count("pk", filter=Q(latency_ms__lt=bound))
         for i, bound in enumerate(LATENCY_BUCKETS_MS)
     }
     groups = records.values(*fields).annotate(
+        # First: further down, `input_tokens` names the sum, not the record's field.
+        estimated_tokens=Coalesce(
+            Sum(F("input_tokens") + F("output_tokens"), filter=estimated),
+            0,
+            output_field=BigIntegerField(),
+        ),  # fmt: skip
+        estimated_calls=Count("pk", filter=estimated),
         calls=Count("pk"),
         errors=Count("pk", filter=~Q(outcome=CallOutcome.SUCCESS)),
         input_tokens=Sum("input_tokens"),

@@ -2,13 +2,17 @@
 
 It starts two sandbox upstreams (one healthy; one that answers 503 to every
 call, the upstream faults) and the gateway (`llmcaller.serve`, SOAK_WORKERS
-workers, default 2) on a throw-away SQLite database, provisions both providers
-and a client token through the management commands, then sends SOAK_SECONDS
+workers, default 2) on a throw-away SQLite database and, with more than one
+worker, Redis (SOAK_REDIS_URL, default database 14 on 127.0.0.1), provisions
+both providers and a client token through the management commands, then sends SOAK_SECONDS
 (default 600) of traffic at SOAK_CONCURRENCY (default 16): chats, streams,
 embeds, invalid bodies (400), unknown tokens (401) and calls pinned to the
 failing provider (503). Every minute it prints each worker's resident memory
 and the calls made so far. After a graceful shutdown it prints the calls made
-against the call records stored, per kind, and what `verify_audit` says.
+against what the gateway kept of them, per kind, and what `verify_audit` says:
+a call record for each call of the known client, and for the unknown tokens,
+which are refused before authentication, the per-minute counts
+(`audit.RefusalCount`) that stand in for records.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
 WORKERS = os.environ.get("SOAK_WORKERS", "2")
+# Workers share limits, circuits and caches through Redis (a deployment with more
+# than one worker must: llmcaller.E003); its own database, as `make bench` uses 14.
+REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/14")
 CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY", "16"))
 GATEWAY_PORT = int(os.environ.get("SOAK_GATEWAY_PORT", "18137"))
 UPSTREAM_PORTS = (18101, 18102)
@@ -46,7 +53,10 @@ MIX = {
     "unauthenticated": (5, "/mcp/chat", "healthy"),
 }
 
-REFUSED = {"unauthenticated": "rejected_auth", "invalid": "invalid_request"}
+# Kinds whose records are found by outcome, not by requestId.
+BY_OUTCOME = {"invalid": "invalid_request"}
+# Kinds refused before authentication: counted (RefusalCount), not recorded.
+COUNTED = {"unauthenticated": "token "}  # the reasons' common start
 
 
 def main() -> None:
@@ -63,8 +73,9 @@ def main() -> None:
         gateway = _start([sys.executable, "-m", "llmcaller.serve"], env, workdir)
         processes.append(gateway)
         _wait_for(f"{GATEWAY}/livez")
+        redis = f"Redis {REDIS_URL}" if WORKERS != "1" else "no Redis"
         print(f"Soak: {SECONDS:.0f} s, {WORKERS} workers, concurrency {CONCURRENCY}, SQLite, "
-              f"{os.cpu_count()} cores (shared: other work may run beside it)")  # fmt: skip
+              f"{redis}, {os.cpu_count()} cores (shared: other work may run too)")  # fmt: skip
         made = asyncio.run(_traffic(token, gateway.pid))
         gateway.send_signal(signal.SIGTERM)  # graceful: in-flight calls finish and record
         gateway.wait(timeout=60)
@@ -80,11 +91,14 @@ def _environment(workdir: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{workdir / 'soak.sqlite3'}",
-        "REDIS_URL": "",
+        "REDIS_URL": REDIS_URL if WORKERS != "1" else "",
         "LLMCALLER_PORT": str(GATEWAY_PORT),
         "LLMCALLER_WORKERS": WORKERS,
         "LLMCALLER_LOG_FILE": str(workdir / "gateway.log"),
         "ROUTING_RETRY_BACKOFF_SECONDS": "0.01",
+        # One load client stands in for many callers: its address must not meet
+        # the per-address flood guard (2 workers × 600 a minute is below its rate).
+        "LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE": "0",
     }
 
 
@@ -191,17 +205,38 @@ def _report(env: dict[str, str], made: Counter[str]) -> None:
     django.setup()
     from audit.models import CallRecord
 
-    print("\nCalls made against call records stored, per kind:")
+    refusals = _refusals()
+    print("\nCalls made against what was kept of them, per kind:")
     for kind in MIX:
-        if kind in REFUSED:  # refused before the body is read or valid: no requestId kept
-            stored = CallRecord.objects.filter(outcome=REFUSED[kind]).count()
+        if kind in COUNTED:
+            kept = sum(n for reason, n in refusals.items() if reason.startswith(COUNTED[kind]))
+            what = "counted"
+        elif kind in BY_OUTCOME:  # an invalid body's requestId may be what is invalid
+            kept, what = CallRecord.objects.filter(outcome=BY_OUTCOME[kind]).count(), "stored"
         else:
-            stored = CallRecord.objects.filter(request_id__startswith=f"soak-{kind}-").count()
-        print(f"  {kind:>15}: made {made[kind]:>7}, stored {stored:>7}")
-    total, calls = CallRecord.objects.count(), sum(n for k, n in made.items() if k in MIX)
-    verdict = "equal" if total == calls else "NOT EQUAL"
-    print(f"  {'all':>15}: made {calls:>7}, stored {total:>7}: {verdict} "
+            kept = CallRecord.objects.filter(request_id__startswith=f"soak-{kind}-").count()
+            what = "stored"
+        print(f"  {kind:>15}: made {made[kind]:>7}, {what} {kept:>7}")
+    records, counted = CallRecord.objects.count(), sum(refusals.values())
+    calls = sum(n for k, n in made.items() if k in MIX)
+    verdict = "equal" if records + counted == calls else "NOT EQUAL"
+    print(f"  {'all':>15}: made {calls:>7}, {records} records + {counted} counted refusals "
+          f"= {records + counted}: {verdict} "
           f"({made['transport error']} of the calls made met a transport error)")  # fmt: skip
+    print(f"  refusals before authentication by reason: {dict(refusals) or 'none'}")
+    _verify(env)
+
+
+def _refusals() -> Counter[str]:
+    from django.db.models import Sum
+
+    from audit.models import RefusalCount
+
+    rows = RefusalCount.objects.values("reason").annotate(n=Sum("count"))
+    return Counter({row["reason"]: row["n"] for row in rows})
+
+
+def _verify(env: dict[str, str]) -> None:
     verify = subprocess.run(
         [sys.executable, "manage.py", "verify_audit", "--skip-checks"],
         env=env, cwd=ROOT, capture_output=True, text=True,

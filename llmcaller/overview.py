@@ -5,16 +5,14 @@ the last hour's calls and error rate, the trail's last verification, what awaits
 review, and links to the routing preview and the API docs. It lives here, at the
 top of the dependency chain, because it reads providers and audit alike.
 
-What awaits review comes from `REVIEW_PANELS`: functions of the request that
-return a `ReviewPanel` (or None when they have nothing to show). The governance
-features (configuration versions, release gates, pilots) add theirs with
-`register_review_panel`; with none registered the overview says so.
+What awaits review comes from the panels registered in `audit.review` by the
+apps that own the data (routing: configuration versions pending review; audit:
+release gates not met, pilots not closed); with nothing waiting the overview
+says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -22,33 +20,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from audit.charts import sparkline
+from audit.review import ReviewItem, ReviewPanel, register_review_panel, review_panels
+
+__all__ = ["ReviewItem", "ReviewPanel", "overview_context", "register_review_panel"]
 from audit.selectors import last_verification, latency_by_hour, recent_calls
 from providers.models import Provider
-
-
-@dataclass(frozen=True)
-class ReviewItem:
-    label: str
-    url: str
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class ReviewPanel:
-    title: str
-    items: list[ReviewItem] = field(default_factory=list)
-    empty: str = "Nothing awaits review."
-
-
-ReviewSource = Callable[[HttpRequest], ReviewPanel | None]
-REVIEW_PANELS: list[ReviewSource] = []
-
-
-def register_review_panel(source: ReviewSource) -> ReviewSource:
-    """Add a panel to "What awaits review" (usable as a decorator)."""
-    if source not in REVIEW_PANELS:
-        REVIEW_PANELS.append(source)
-    return source
 
 
 def overview_context(request: HttpRequest) -> dict[str, Any]:
@@ -60,7 +36,7 @@ def overview_context(request: HttpRequest) -> dict[str, Any]:
         "failed": failed,
         "error_rate": round(100 * failed / calls, 1) if calls else None,
         "last_verification": last_verification(),
-        "review_panels": [p for p in (source(request) for source in REVIEW_PANELS) if p],
+        "review_panels": review_panels(request),
     }
 
 

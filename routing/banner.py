@@ -5,6 +5,8 @@ when versions wait for review, when the active version is not the last
 approved one (after a re-activation, say), and which release gates are not met
 yet and who still has to sign. It is a context processor whose
 value the base template calls only when it renders, so other pages pay nothing.
+`pending_versions_panel` lists the versions awaiting review on the admin
+overview (registered in `audit.review` by the routing app).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from audit.releases import pending_gates
+from audit.review import ReviewItem, ReviewPanel
 from routing.models import ConfigVersion, VersionStatus
 from routing.versions import active_version, has_unpublished_changes, reusable_statuses
 
@@ -61,3 +64,19 @@ def banner_notes() -> list[BannerNote]:
             text += f" The active version is {active.number}."
         notes.append(BannerNote(text, url, "Open the release"))
     return notes
+
+
+def pending_versions_panel(request: HttpRequest, limit: int = 10) -> ReviewPanel | None:
+    """The overview's panel: configuration versions pending review, oldest first."""
+    if not request.user.has_perm("routing.view_configversion"):
+        return None
+    pending = ConfigVersion.objects.filter(status=VersionStatus.PENDING).order_by("number")
+    items = [
+        ReviewItem(
+            str(version),
+            reverse("admin:routing_configversion_change", args=[version.pk]),
+            f"by {version.author}: {version.summary}",
+        )
+        for version in pending[:limit]
+    ]
+    return ReviewPanel("Configuration versions pending review", items) if items else None

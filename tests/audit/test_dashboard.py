@@ -119,3 +119,32 @@ def test_every_figure_links_to_exactly_its_records(qa_client):
     assert records_at(r'<a href="([^"]+)"><text[^>]*>TEMPORARY</text>') == ["cloud-failed"]
     provider_row = r'<td>lmstudio</td><td><a href="([^"]+)">2</a>'
     assert records_at(provider_row) == ["local-ok", "local-ok"]
+
+
+def test_estimated_usage_is_counted_in_the_totals_and_each_panel(qa_client):
+    CallRecordFactory(provider="lmstudio", model="qwen", input_tokens=3, output_tokens=7,
+                      usage_estimated=True, request_id="estimated")  # fmt: skip
+    CallRecordFactory(provider="lmstudio", model="qwen", input_tokens=30, output_tokens=10,
+                      request_id="reported")  # fmt: skip
+    CallRecordFactory(provider="openai", model="gpt", input_tokens=5, output_tokens=5,
+                      request_id="cloud")  # fmt: skip
+    roll_up_hours()
+
+    for window in ("day", "hour"):  # from the roll-ups, and from the records
+        context = dashboard_context(window=WINDOWS[window])
+        totals, panels = context["totals"], dict(context["panels"])
+        assert (totals["tokens"], totals["estimated_tokens"], totals["estimated_calls"]) == (
+            60, 10, 1,
+        )  # fmt: skip
+        provider = {r["name"]: (r["estimated_tokens"], r["estimated_calls"])
+                    for r in panels["Provider"]}  # fmt: skip
+        assert provider == {"lmstudio": (10, 1), "openai": (0, 0)}
+
+    page = qa_client.get("/admin/audit/dashboard/?window=day").content.decode()
+    assert "of which estimated: <strong>10 tokens / 1 calls</strong>" in page
+    href = unescape(re.search(r'<a href="([^"]+)" class="figure-estimated">', page).group(1))
+    listing = qa_client.get(href).content.decode()
+    assert re.findall(r'field-short_request_id">([\w-]+)<', listing) == ["estimated"]
+    model_panel = page.split('id="panel-model"')[1].split("</table>")[0]
+    assert "10 tokens / 1 calls</a>" in model_panel.split("<td>lmstudio/qwen</td>")[1]
+    assert "<td>openai/gpt</td>" in model_panel and model_panel.count("tokens / ") == 1

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from importlib import import_module
 from io import StringIO
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -90,3 +92,20 @@ def test_fast_calls_are_not_misstated_by_a_coarse_bucket():
     assert latency_percentile(row.latency_buckets, 0.5) < 1  # the real p50 is 0 ms
     assert latency_percentile(row.latency_buckets, 0.95) <= 1  # and p95 is 0 ms
     assert latency_percentile(row.latency_buckets, 1.0) <= 3  # the slowest took 2 ms
+
+
+def test_calls_with_estimated_usage_are_counted_and_earlier_rollups_catch_up():
+    CallRecordFactory(started_at=NINE, input_tokens=4, output_tokens=6, usage_estimated=True)
+    CallRecordFactory(started_at=NINE, input_tokens=4, output_tokens=6, usage_estimated=True)
+    CallRecordFactory(started_at=NINE, input_tokens=100, output_tokens=1)
+    roll_up_hours()
+
+    row = HourlyRollup.objects.get()
+    assert (row.calls, row.estimated_calls, row.estimated_tokens) == (3, 2, 20)
+
+    # Roll-ups made before the columns existed hold 0; the migration counts them.
+    HourlyRollup.objects.update(estimated_calls=0, estimated_tokens=0)
+    migration = import_module("audit.migrations.0010_rollup_estimated_usage")
+    migration.count_estimated_usage(django_apps, None)
+    row.refresh_from_db()
+    assert (row.estimated_calls, row.estimated_tokens) == (2, 20)

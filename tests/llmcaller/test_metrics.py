@@ -101,6 +101,7 @@ def test_a_stream_observes_its_time_to_first_token(api, provider):
     assert after == before + 1
 
 
+@pytest.mark.usefixtures("clock")  # both calls in one minute's window
 def test_a_call_over_the_rate_limit_is_counted_as_a_rejection(gateway, provider):
     token = issue_token(client=ClientFactory(requests_per_minute=1)).raw
     before = value("llmcaller_limit_rejections_total", limit="rate")

@@ -9,16 +9,24 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from audit.models import AuditVerification
+from audit import review
+from audit.models import AuditVerification, Release
+from audit.pilot_models import PilotStatus
 from audit.roles import QA_GROUP
 from audit.rollups import roll_up_hours
 from audit.types import CallOutcome
 from llmcaller import overview
-from tests.audit.factories import CallRecordFactory
+from routing.versions import publish_working_copy
+from tests.audit.factories import CallRecordFactory, PilotFactory
 from tests.factories import ProviderFactory
 
 pytestmark = pytest.mark.django_db
+
+# The admin index with every overview figure, the banner and every review panel.
+QUERIES = 40
 
 
 @pytest.fixture
@@ -79,10 +87,8 @@ def test_verifying_needs_a_post(qa_client):
     assert not AuditVerification.objects.exists()
 
 
-def test_what_awaits_review_is_a_pluggable_list_with_an_empty_state(qa_client, monkeypatch):
-    assert 'id="review-empty"' in _index(qa_client)
-
-    monkeypatch.setattr(overview, "REVIEW_PANELS", [])
+def test_what_awaits_review_is_a_pluggable_list(qa_client, monkeypatch):
+    monkeypatch.setattr(review, "REVIEW_PANELS", [])
     overview.register_review_panel(
         lambda request: overview.ReviewPanel(
             "Configuration versions", [overview.ReviewItem("Version 7", "/admin/", "by ops")]
@@ -92,3 +98,51 @@ def test_what_awaits_review_is_a_pluggable_list_with_an_empty_state(qa_client, m
     page = _index(qa_client)
     assert "Configuration versions" in page and "Version 7" in page
     assert 'id="review-empty"' not in page
+
+
+def test_with_nothing_pending_nothing_awaits_review(qa_client):
+    PilotFactory(status=PilotStatus.CLOSED)
+
+    section = _review_section(_index(qa_client))
+
+    assert 'id="review-empty">Nothing awaits review' in section
+    assert "<a href" not in section
+
+
+def test_a_pending_version_an_unmet_gate_and_a_live_pilot_await_review(qa_client, settings):
+    settings.LLMCALLER_CONFIG_REVIEW = "required"
+    version = publish_working_copy(author="ops", source="admin", summary="a new default model")
+    release = Release.objects.create(name="2026.12", config_version=version.number,
+                                     required_roles=["QA", "Product"])  # fmt: skip
+    pilot = PilotFactory(name="notebook-pilot", status=PilotStatus.LIVE)
+    PilotFactory(name="finished-pilot", status=PilotStatus.CLOSED)
+    qa_client.get("/admin/")  # the first request's one-off queries are not the index's
+
+    with CaptureQueriesContext(connection) as queries:
+        section = _review_section(_index(qa_client))
+
+    assert 'id="review-empty"' not in section
+    rows = re.findall(r'<a href="([^"]+)">([^<]+)</a></td><td>([^<]*)<', section)
+    links = {label: href for href, label, _note in rows}
+    assert links == {
+        str(version): f"/admin/routing/configversion/{version.pk}/change/",
+        f"release 2026.12 (configuration version {version.number})":
+            f"/admin/audit/release/{release.pk}/change/",
+        "notebook-pilot": f"/admin/audit/pilot/{pilot.pk}/change/",
+    }  # fmt: skip
+    assert "by ops: a new default model" in section
+    assert "waiting for QA, Product" in section
+    assert "live: notebook, since 2026-11-02" in section
+    for href in links.values():
+        assert qa_client.get(href).status_code == 200
+
+    # A few queries in all, and none more for more rows (no query per item).
+    Release.objects.create(name="2027.01", config_version=version.number)
+    PilotFactory.create_batch(2, status=PilotStatus.REHEARSAL)
+    with CaptureQueriesContext(connection) as more:
+        assert _review_section(_index(qa_client)).count("<a href") == 6
+    assert len(more) == len(queries) <= QUERIES
+
+
+def _review_section(page: str) -> str:
+    return page.split('id="overview-review"')[1].split("</table>")[0]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -102,6 +103,7 @@ def test_an_invalid_request_is_one_record(api, provider):
     assert only_record().outcome == CallOutcome.INVALID_REQUEST
 
 
+@pytest.mark.usefixtures("clock")  # both calls in one minute's window
 def test_a_call_over_the_rate_limit_is_one_record_each(api, provider):
     Client.objects.filter(tool_id="tests").update(requests_per_minute=1)
 
@@ -137,8 +139,9 @@ def test_a_client_gone_before_a_chat_answer_is_recorded_as_such(api, provider, u
     assert record.latency_ms < 2500  # the call stopped when its client left
 
 
-def test_a_spent_token_budget_refuses_the_next_call_until_it_resets(api, provider):
+def test_a_spent_token_budget_refuses_the_next_call_until_it_resets(api, provider, clock):
     Client.objects.filter(tool_id="tests").update(daily_token_budget=5)
+    clock.set(datetime(2026, 6, 15, 23, 59, 30, tzinfo=UTC))  # half a minute before it resets
 
     first = api.post("/mcp/chat", json=chat_body("hello"))  # 1 + 4 tokens: the budget
     second = api.post("/mcp/chat", json=chat_body("hello"))
@@ -147,9 +150,12 @@ def test_a_spent_token_budget_refuses_the_next_call_until_it_resets(api, provide
     assert second.status_code == 429
     body = second.json()
     assert body["error"] == "RATE_LIMIT" and "budget is spent" in body["message"]
-    assert "resets at" in body["message"]
-    assert int(second.headers["Retry-After"]) <= 60 and body["retryAfterMs"] <= 60_000
+    assert "It resets at 2026-06-16 00:00 UTC." in body["message"]
+    assert second.headers["Retry-After"] == "30" and body["retryAfterMs"] == 30_000
     assert CallRecord.objects.filter(outcome=CallOutcome.REJECTED_BUDGET).count() == 1
+
+    clock.advance(30)  # the next UTC day: a fresh budget
+    assert api.post("/mcp/chat", json=chat_body("hello")).status_code == 200
 
 
 def test_an_opted_in_client_keeps_prompt_and_answer_apart_from_the_record(api, provider):

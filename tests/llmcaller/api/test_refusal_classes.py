@@ -45,6 +45,7 @@ def test_an_invalid_field_is_a_validation_refusal_that_keeps_the_ids(api, provid
     assert "colour" in record.message
 
 
+@pytest.mark.usefixtures("clock")  # both calls in one minute's window
 def test_a_call_over_the_client_limit_is_a_rate_limit_refusal(api, provider):
     Client.objects.filter(tool_id="tests").update(requests_per_minute=1)
     api.post("/mcp/chat", json=chat_body())
@@ -55,6 +56,7 @@ def test_a_call_over_the_client_limit_is_a_rate_limit_refusal(api, provider):
     assert (record.outcome, record.error_class) == (CallOutcome.REJECTED_LIMIT, "RATE_LIMIT")
 
 
+@pytest.mark.usefixtures("clock")  # both calls on one budget day
 def test_a_spent_budget_is_a_budget_refusal(api, provider):
     Client.objects.filter(tool_id="tests").update(daily_token_budget=1)
     api.post("/mcp/chat", json=chat_body())

@@ -53,6 +53,7 @@ async def test_a_chat_tool_call_is_recorded_like_a_v1_call_with_the_mcp_door(
     assert record.output_tokens == result.structured_content["usage"]["outputTokens"] > 0
 
 
+@pytest.mark.usefixtures("clock")  # both calls in one minute's window
 async def test_a_client_over_its_rate_limit_gets_a_rate_limit_error_with_the_wait(
     provider, upstream_pool
 ):
@@ -63,7 +64,7 @@ async def test_a_client_over_its_rate_limit_gets_a_rate_limit_error_with_the_wai
 
     assert not first.is_error
     assert second.is_error
-    assert "RATE_LIMIT:" in second.content[0].text and " ms." in second.content[0].text
+    assert "RATE_LIMIT:" in second.content[0].text and "30000 ms." in second.content[0].text
     outcomes = [r.outcome async for r in CallRecord.objects.order_by("id")]
     assert outcomes == ["success", "rejected_limit"]
 
