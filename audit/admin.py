@@ -299,7 +299,7 @@ class HourlyRollupAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditVerification)
 class AuditVerificationAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "actor", "ok", "records_checked", "head_seq"]
+    list_display = ["started_at", "actor", "ok", "records_checked", "from_seq", "head_seq"]
     list_filter = ["ok"]
 
     def get_urls(self) -> list[URLPattern]:

@@ -211,14 +211,18 @@ class Dashboard(HourlyRollup):
 
 class AuditVerification(models.Model):
     """One check of the call-record chain and the governance trail: who or what
-    ran it, whether both were intact, the heads it checked (an anchor), and each
-    problem found (edited, inserted, deleted rows)."""
+    ran it, whether both were intact, where its walk of the call records began
+    (seq 1 for a whole walk, else just past the last verified point), the heads it
+    checked (an anchor), and each problem found (edited, inserted, deleted rows).
+    `seal` is an HMAC of those findings under a trail key (`audit.verified_points`):
+    the next incremental check starts only from a sealed, clean verification."""
 
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
     actor = models.CharField("run by", max_length=150)
     ok = models.BooleanField()
     records_checked = models.PositiveBigIntegerField(default=0)
+    from_seq = models.BigIntegerField("walked from seq", default=1)
     head_seq = models.BigIntegerField(default=0)
     head_hash = models.CharField(max_length=64, blank=True)
     entries_checked = models.PositiveBigIntegerField("trail entries checked", default=0)
@@ -226,6 +230,8 @@ class AuditVerification(models.Model):
     trail_head_hash = models.CharField(max_length=64, blank=True)
     anchor = models.CharField("checked against anchor", max_length=200, blank=True)
     problems = models.JSONField(default=list, blank=True)
+    key_id = models.CharField("key id", max_length=16, blank=True, default="")
+    seal = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-started_at"]

@@ -1,7 +1,8 @@
 """manage.py verify_audit: check the call-record chain and the governance trail;
-non-zero exit on any problem. `--anchor` prints the heads it verified, to keep
-outside the database; `--against ANCHOR` also proves nothing up to that anchor
-was rewritten."""
+non-zero exit on any problem. The call records are checked from the last
+verified point (`audit.verified_points`); `--full` walks them all. `--anchor`
+prints the heads it verified, to keep outside the database; `--against ANCHOR`
+walks the whole chain and also proves nothing up to that anchor was rewritten."""
 
 from __future__ import annotations
 
@@ -27,19 +28,27 @@ class Command(BaseCommand):
         )  # fmt: skip
         parser.add_argument(
             "--against", metavar="ANCHOR",
-            help="An anchor printed by --anchor earlier: prove nothing up to it was rewritten.",
+            help="An anchor printed by --anchor earlier: prove nothing up to it was rewritten "
+            "(walks the whole chain).",
+        )  # fmt: skip
+        parser.add_argument(
+            "--full", action="store_true",
+            help="Walk every call record, not only those since the last verified point.",
         )  # fmt: skip
 
-    def handle(self, *args: object, actor: str, anchor: bool, against: str | None, **options):
+    def handle(
+        self, *args: object, actor: str, anchor: bool, against: str | None, full: bool, **options
+    ):
         try:
             earlier = Anchor.parse(against) if against else None
         except BadAnchor as exc:
             raise CommandError(str(exc)) from None
-        verification = run_verification(actor=actor, anchor=earlier)
+        verification = run_verification(actor=actor, anchor=earlier, full=full)
         for problem in verification.problems:
             self.stdout.write(f"{problem['kind']:<9} {_where(problem)}: {problem['detail']}")
         summary = (
-            f"{verification.records_checked} records checked, head at {verification.head_seq}; "
+            f"{verification.records_checked} records checked (from seq {verification.from_seq}), "
+            f"head at {verification.head_seq}; "
             f"{verification.entries_checked} trail entries checked, head at "
             f"{verification.trail_head_seq}"
         )
