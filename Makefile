@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run serve test lint bench soak venv clean screenshots
+.PHONY: run serve test lint bench bench-records soak venv clean screenshots
 
 venv: $(STAMP)
 
@@ -50,6 +50,13 @@ bench: venv
 	  DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/14 \
 	    $(PY) bench/gateway.py; \
 	else echo "PostgreSQL or Redis is not running on 127.0.0.1: gateway bench on SQLite only"; fi
+
+## Call records at 1, 3 and 10 million rows on PostgreSQL (RECORDS_SCALE_SIZES to
+## change them): QA's pages, the CSV export, verify_audit, prune, group commit.
+## Loads a scratch database (llmcaller_scale), drops it after; prints figures.
+bench-records: venv
+	@pg_isready -h 127.0.0.1 -p 5432 -q || (echo "PostgreSQL is not running on 127.0.0.1:5432"; exit 1)
+	$(PY) bench/records_scale.py
 
 ## Soak: SOAK_SECONDS (default 600) of mixed traffic on 2 workers; memory every
 ## minute, calls made against records stored, verify_audit. Prints; asserts nothing.
