@@ -102,7 +102,8 @@ class CallRecord(models.Model):
     class Meta:
         ordering = ["-started_at", "-seq"]
         indexes = [
-            models.Index(fields=["started_at"], name="callrecord_started"),
+            # The list's order (newest first, then seq) and the export's keyset.
+            models.Index(fields=["started_at", "seq"], name="callrecord_started_seq"),
             models.Index(fields=["recorded_at"], name="callrecord_recorded"),
             models.Index(fields=["request_id"], name="callrecord_request"),
             models.Index(fields=["trace_id"], name="callrecord_trace"),
