@@ -136,7 +136,8 @@ class CallRecordAdmin(ReadOnlyAdmin):
         rolled_up_filter("model", "model"),
         ConfigVersionFilter, "started_at",
     ]  # fmt: skip
-    search_fields = ["=request_id", "=trace_id", "=source_address"]  # exact: all indexed
+    # Exact and case-sensitive: "=field" would compare UPPER(field), which no index serves.
+    search_fields = ["request_id__exact", "trace_id__exact", "source_address__exact"]
     date_hierarchy = "started_at"
     show_full_result_count = False  # a COUNT(*) over millions of rows per page view
     paginator = EstimatedCountPaginator

@@ -2,8 +2,10 @@
 drill-down read, so no page view scans the table.
 
 - The choices of the free-text filters (client, provider, model, error class,
-  strategy) come from the hourly roll-ups, a few thousand rows, where Django's
-  `AllValuesFieldListFilter` runs a DISTINCT over every record on each view.
+  strategy) come from the hourly roll-ups, where Django's
+  `AllValuesFieldListFilter` runs a DISTINCT over every record on each view;
+  they, and the drill-down's dates, are cached for `CACHE_SECONDS` (the
+  roll-ups of 90 days hold hundreds of thousands of rows too).
 - The result count is exact up to `COUNT_CAP` rows (a COUNT over a LIMIT); past
   it, on PostgreSQL, it is the planner's estimate, where an exact COUNT(*) would
   read every matching row (seconds at ten million). SQLite counts exactly.
@@ -21,6 +23,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Max, Min, QuerySet
@@ -30,6 +33,8 @@ from django.utils.functional import cached_property
 from audit.models import CallRecord, HourlyRollup, RollupState
 
 COUNT_CAP = 10_000
+CACHE_SECONDS = 300  # choices and dates change by the hour; a new value shows within minutes
+_CACHE_PREFIX = "audit:listing:"
 
 
 def rolled_up_filter(field: str, title: str) -> type[admin.SimpleListFilter]:
@@ -40,8 +45,9 @@ def rolled_up_filter(field: str, title: str) -> type[admin.SimpleListFilter]:
         parameter_name = f"{field}__exact"
 
         def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-            rows = HourlyRollup.objects.exclude(**{field: ""}).order_by(field)
-            values = list(rows.values_list(field, flat=True).distinct())
+            values = list(
+                cache.get_or_set(f"{_CACHE_PREFIX}values:{field}", _values, CACHE_SECONDS)
+            )
             if self.value() and self.value() not in values:
                 values.append(self.value())  # a link from elsewhere, not yet rolled up
             return [(value, value) for value in values]
@@ -49,6 +55,10 @@ def rolled_up_filter(field: str, title: str) -> type[admin.SimpleListFilter]:
         def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
             value = self.value()
             return queryset.filter(**{field: value}) if value is not None else queryset
+
+    def _values() -> list[str]:
+        rows = HourlyRollup.objects.exclude(**{field: ""}).order_by(field)
+        return list(rows.values_list(field, flat=True).distinct())
 
     RolledUpValuesFilter.title = title
     RolledUpValuesFilter.__name__ = f"{field.title().replace('_', '')}Filter"
@@ -103,13 +113,20 @@ class _CallHours:
         self._month = changelist.params.get(f"{changelist.date_hierarchy}__month")
 
     def aggregate(self, **aggregates: Any) -> dict[str, datetime | None]:
+        return cache.get_or_set(f"{_CACHE_PREFIX}span", self._span, CACHE_SECONDS)
+
+    def datetimes(self, field_name: str, kind: str) -> list[datetime]:
+        key = f"{_CACHE_PREFIX}dates:{kind}:{self._year}:{self._month}"
+        return cache.get_or_set(key, lambda: self._dates(kind), CACHE_SECONDS)
+
+    def _span(self) -> dict[str, datetime | None]:
         rolled = HourlyRollup.objects.aggregate(first=Min("hour"), last=Max("hour"))
         recent = _unrolled().aggregate(first=Min("started_at"), last=Max("started_at"))
         firsts = [v for v in (rolled["first"], recent["first"]) if v is not None]
         lasts = [v for v in (rolled["last"], recent["last"]) if v is not None]
         return {"first": min(firsts, default=None), "last": max(lasts, default=None)}
 
-    def datetimes(self, field_name: str, kind: str) -> list[datetime]:
+    def _dates(self, kind: str) -> list[datetime]:
         hours = HourlyRollup.objects.filter(**self._within("hour"))
         recent = _unrolled().filter(**self._within("started_at"))
         found = set(hours.datetimes("hour", kind)) | set(recent.datetimes("started_at", kind))

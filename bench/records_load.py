@@ -75,15 +75,18 @@ def _rows(
 
 
 def _values(n: int, started: datetime, key_id: str) -> dict[str, Any]:
+    # A client keeps its route, method and strategy, as a calling tool does, so an
+    # hour rolls up into about CLIENTS x 4 outcomes rows however many calls it held.
+    client = n % CLIENTS
     outcome, error_class, status = OUTCOMES[n % len(OUTCOMES)]
-    provider, model = PROVIDERS[n % len(PROVIDERS)], f"model-{n % MODELS}"
-    strategy, method = STRATEGIES[n % len(STRATEGIES)], METHODS[n % 7 % len(METHODS)]
+    provider, model = PROVIDERS[client % len(PROVIDERS)], f"model-{client % MODELS}"
+    strategy, method = STRATEGIES[client % len(STRATEGIES)], METHODS[client % len(METHODS)]
     latency = 40 + n * 7919 % 2000
     return {
         "request_id": f"req-{n:09d}", "trace_id": f"{n * 2654435761 % 2**64:032x}",
-        "client_id": n % CLIENTS, "client_name": f"client-{n % CLIENTS}",
+        "client_id": client, "client_name": f"client-{client}",
         "caller_tool": "bench-tool", "method": method, "door": DOORS[n % len(DOORS)],
-        "source_address": f"10.0.{n % 7}.{n % 200}", "token_prefix": f"tok{n % CLIENTS:03d}",
+        "source_address": f"10.0.{client % 7}.{n % 200}", "token_prefix": f"tok{client:03d}",
         "provider": provider, "model": model, "strategy": strategy,
         "routing": {"capability": "chat", "strategy": strategy},
         "attempts": [{"provider": provider, "model": model, "outcome": outcome}],
