@@ -108,7 +108,6 @@ class CallRecord(models.Model):
             models.Index(fields=["request_id"], name="callrecord_request"),
             models.Index(fields=["trace_id"], name="callrecord_trace"),
             models.Index(fields=["client_name", "started_at"], name="callrecord_client"),
-            models.Index(fields=["client_id", "started_at"], name="callrecord_client_id"),
             models.Index(fields=["provider", "started_at"], name="callrecord_provider"),
             models.Index(fields=["model", "started_at"], name="callrecord_model"),
             models.Index(fields=["outcome", "started_at"], name="callrecord_outcome"),
