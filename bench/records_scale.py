@@ -30,6 +30,7 @@ import statistics
 import sys
 import time
 import tracemalloc
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -235,8 +236,10 @@ def _seal_loaded_head() -> Any:
 def _call(n: int) -> Any:
     from audit.types import CallRecordData
 
+    # Callers' request ids and the gateway's trace ids land anywhere in their
+    # indexes, as random ids do: the cost an index adds grows with the table.
     return CallRecordData(
-        request_id=f"bench-{n}", method="chat", outcome="success",
+        request_id=uuid.uuid4().hex, trace_id=uuid.uuid4().hex, method="chat", outcome="success",
         started_at=datetime.now(UTC), client_id=n % 20, client_name=f"tool-{n % 20}",
         provider="lmstudio", model="bench-model", strategy="capability-default",
         routing={"capability": "chat"}, latency_ms=n % 900, input_tokens=12, output_tokens=40,
