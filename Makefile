@@ -9,7 +9,7 @@ PRISMA_VERSION ?= 0.15.0
 BENCH_PEER_VENV ?= $(HOME)/.cache/llmcaller-bench/litellm-venv
 PEER_STAMP := $(BENCH_PEER_VENV)/.installed-litellm-$(LITELLM_VERSION)
 
-.PHONY: run serve test lint bench bench-streams bench-peer soak venv clean screenshots
+.PHONY: run serve test lint bench bench-streams bench-peer bench-records soak venv clean screenshots
 
 venv: $(STAMP)
 
@@ -74,6 +74,13 @@ $(PEER_STAMP):
 	$(BENCH_PEER_VENV)/bin/pip install --quiet "litellm[proxy]==$(LITELLM_VERSION)" \
 	  "prisma==$(PRISMA_VERSION)"
 	touch $@
+
+## Call records at 1, 3 and 10 million rows on PostgreSQL (RECORDS_SCALE_SIZES to
+## change them): QA's pages, the CSV export, verify_audit, prune, group commit.
+## Loads a scratch database (llmcaller_scale), drops it after; prints figures.
+bench-records: venv
+	@pg_isready -h 127.0.0.1 -p 5432 -q || (echo "PostgreSQL is not running on 127.0.0.1:5432"; exit 1)
+	$(PY) bench/records_scale.py
 
 ## Soak: SOAK_SECONDS (default 600) of mixed traffic on 2 workers; memory every
 ## minute, calls made against records stored, verify_audit. Prints; asserts nothing.

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet, Sum
 from django.http import (
@@ -40,6 +41,7 @@ from audit.evidence_admin import evidence_download
 from audit.exports import csv_response
 from audit.guards import GuardedActionsAdmin
 from audit.history import ConfigHistoryAdmin
+from audit.listing import EstimatedCountPaginator, RolledUpDatesChangeList, rolled_up_filter
 from audit.models import (
     AuditVerification,
     CallContent,
@@ -124,13 +126,22 @@ class CallRecordAdmin(ReadOnlyAdmin):
         "started_at", "outcome_badge", "error_class", "latency_ms", "total_tokens", "door",
         "method", "client_name", "short_request_id", "route",
     ]  # fmt: skip
+    # Filters, count and date drill-down read no more than a page's worth of
+    # records: see audit.listing.
     list_filter = [
-        "outcome", FailedFilter, "door", "method", "error_class", "strategy", "client_name",
-        "provider", "model", ConfigVersionFilter, "usage_estimated", "started_at",
+        "outcome", FailedFilter, "door", "method",
+        rolled_up_filter("error_class", "error class"),
+        rolled_up_filter("strategy", "routing strategy"),
+        rolled_up_filter("client_name", "client"),
+        rolled_up_filter("provider", "provider"),
+        rolled_up_filter("model", "model"),
+        ConfigVersionFilter, "usage_estimated", "started_at",
     ]  # fmt: skip
-    search_fields = ["=request_id", "=trace_id", "=source_address"]  # exact: all indexed
+    # Exact and case-sensitive: "=field" would compare UPPER(field), which no index serves.
+    search_fields = ["request_id__exact", "trace_id__exact", "source_address__exact"]
     date_hierarchy = "started_at"
     show_full_result_count = False  # a COUNT(*) over millions of rows per page view
+    paginator = EstimatedCountPaginator
     actions = ["export_csv"]
     fieldsets = [
         ("Call", {"fields": ["request_id", "trace_id", "client", "caller_tool", "method", "door",
@@ -151,6 +162,9 @@ class CallRecordAdmin(ReadOnlyAdmin):
             name="audit_callrecord_export",
         )
         return [export, *super().get_urls()]
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return RolledUpDatesChangeList
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> Any:
         query = request.GET.urlencode()
@@ -300,7 +314,7 @@ class HourlyRollupAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditVerification)
 class AuditVerificationAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "actor", "ok", "records_checked", "head_seq"]
+    list_display = ["started_at", "actor", "ok", "records_checked", "from_seq", "head_seq"]
     list_filter = ["ok"]
 
     def get_urls(self) -> list[URLPattern]:

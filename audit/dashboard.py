@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import zip_longest
 from typing import Any
 
 from django.conf import settings
@@ -62,7 +63,7 @@ def dashboard_context(*, window: Window, now: datetime | None = None) -> dict[st
     rows = _rows(window, start, end)
     link = _linker(start, end)
     totals = _totals(rows)
-    local, cloud = _split(rows, lambda r: is_local(r["provider"]))
+    local, cloud = _split(rows, lambda r: r["local"])
     return {
         "window": window.name, "windows": list(WINDOWS), "start": start, "end": end,
         "totals": totals, "records_url": link(),
@@ -101,6 +102,15 @@ def _slot_starts(window: Window, now: datetime) -> list[datetime]:
 
 
 def _rows(window: Window, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """The window's groups, each marked local or not once (a week is ~30,000 rows)."""
+    rows = _groups(window, start, end)
+    local = {provider: is_local(provider) for provider in {row["provider"] for row in rows}}
+    for row in rows:
+        row["local"] = local[row["provider"]]
+    return rows
+
+
+def _groups(window: Window, start: datetime, end: datetime) -> list[dict[str, Any]]:
     if window.slot >= timedelta(hours=1):
         rollups = HourlyRollup.objects.filter(hour__gte=start, hour__lt=end)
         return [dict(row, slot=row["hour"]) for row in rollups.values("hour", *GROUP_BY,
@@ -138,12 +148,8 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _merged(lists: Iterable[list[int]]) -> list[int]:
-    summed: list[int] = []
-    for counts in lists:
-        summed.extend([0] * (len(counts) - len(summed)))
-        for i, count in enumerate(counts):
-            summed[i] += count
-    return summed
+    # Column by column, in C: a week's window merges some 30,000 lists.
+    return [sum(column) for column in zip_longest(*lists, fillvalue=0)]
 
 
 def _per_slot(rows: list[dict[str, Any]], measure: Callable[[dict], dict[str, int]]) -> dict:
@@ -168,7 +174,7 @@ def _calls_chart(rows, slots, window: Window, link) -> str:
 
 def _tokens_chart(rows, slots, window: Window, link) -> str:
     def measure(row: dict) -> dict[str, int]:
-        where = "local" if is_local(row["provider"]) else "cloud"
+        where = "local" if row["local"] else "cloud"
         return {where: row["input_tokens"] + row["output_tokens"]}
 
     per = _per_slot(rows, measure)
@@ -207,7 +213,7 @@ def _panel(rows: list[dict[str, Any]], fields: tuple[str, ...], link) -> list[di
     panel = []
     for key, group in grouped.items():
         filters = {f"{f}__exact": v for f, v in zip(fields, key, strict=True)}
-        local, cloud = _split(group, lambda r: is_local(r["provider"]))
+        local, cloud = _split(group, lambda r: r["local"])
         panel.append({
             "name": "/".join(k or "(none)" for k in key), **_totals(group),
             "url": link(**filters), "errors_url": link(**filters, failed="1"),

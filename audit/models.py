@@ -102,12 +102,12 @@ class CallRecord(models.Model):
     class Meta:
         ordering = ["-started_at", "-seq"]
         indexes = [
-            models.Index(fields=["started_at"], name="callrecord_started"),
+            # The list's order (newest first, then seq) and the export's keyset.
+            models.Index(fields=["started_at", "seq"], name="callrecord_started_seq"),
             models.Index(fields=["recorded_at"], name="callrecord_recorded"),
             models.Index(fields=["request_id"], name="callrecord_request"),
             models.Index(fields=["trace_id"], name="callrecord_trace"),
             models.Index(fields=["client_name", "started_at"], name="callrecord_client"),
-            models.Index(fields=["client_id", "started_at"], name="callrecord_client_id"),
             models.Index(fields=["provider", "started_at"], name="callrecord_provider"),
             models.Index(fields=["model", "started_at"], name="callrecord_model"),
             models.Index(fields=["outcome", "started_at"], name="callrecord_outcome"),
@@ -215,14 +215,18 @@ class Dashboard(HourlyRollup):
 
 class AuditVerification(models.Model):
     """One check of the call-record chain and the governance trail: who or what
-    ran it, whether both were intact, the heads it checked (an anchor), and each
-    problem found (edited, inserted, deleted rows)."""
+    ran it, whether both were intact, where its walk of the call records began
+    (seq 1 for a whole walk, else just past the last verified point), the heads it
+    checked (an anchor), and each problem found (edited, inserted, deleted rows).
+    `seal` is an HMAC of those findings under a trail key (`audit.verified_points`):
+    the next incremental check starts only from a sealed, clean verification."""
 
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField()
     actor = models.CharField("run by", max_length=150)
     ok = models.BooleanField()
     records_checked = models.PositiveBigIntegerField(default=0)
+    from_seq = models.BigIntegerField("walked from seq", default=1)
     head_seq = models.BigIntegerField(default=0)
     head_hash = models.CharField(max_length=64, blank=True)
     entries_checked = models.PositiveBigIntegerField("trail entries checked", default=0)
@@ -230,6 +234,8 @@ class AuditVerification(models.Model):
     trail_head_hash = models.CharField(max_length=64, blank=True)
     anchor = models.CharField("checked against anchor", max_length=200, blank=True)
     problems = models.JSONField(default=list, blank=True)
+    key_id = models.CharField("key id", max_length=16, blank=True, default="")
+    seal = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-started_at"]

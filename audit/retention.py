@@ -30,7 +30,11 @@ def prune_call_records(*, older_than_days: int, actor: str) -> PruneCheckpoint |
     cutoff = now - timedelta(days=older_than_days)
     roll_up_hours()
     expired = _delete_expired_contents(now)
-    last = CallRecord.objects.filter(recorded_at__lt=cutoff).order_by("-seq").first()
+    # The newest record recorded before the cutoff, through the recorded_at index:
+    # "the highest seq before it" would walk seq back over every newer record.
+    # recorded_at is taken under the chain head's lock, so it rises with seq.
+    before = CallRecord.objects.filter(recorded_at__lt=cutoff)
+    last = before.order_by("-recorded_at", "-seq").first()
     if last is None:
         return None
     checkpoint = _checkpoint(last, cutoff=cutoff, now=now, actor=actor)

@@ -1,26 +1,33 @@
 """Checking the audit trail end to end: the call-record chain, the governance
 trail (`audit.trail_verification`), the prune checkpoints, and an anchor.
 
-The call-record walk (`audit.walk`) covers every surviving record in `seq`
-order; a gap is a deletion unless a prune checkpoint the governance trail vouches
-for covers it, and each such checkpoint's claim (its last deleted seq and hash)
-must agree with the records that survive it. A checkpoint the trail does not
-vouch for is named there and trusted nowhere. The head of the last verification
-must still be in the chain, so rewriting the tail after a check shows too; an
-anchor kept outside the database (`audit.anchors`) closes the rest.
+By default the call-record walk (`audit.walk`) is incremental: it checks the
+records written since the last verified point (`audit.verified_points`), after
+re-reading the record there, so its cost follows the new records, not the
+table. A whole walk (`full=True`, and always against an anchor or when the
+governance trail has a problem) covers every surviving record in `seq` order.
+Either way, a gap is a deletion unless a prune checkpoint the governance trail
+vouches for covers it, and each such checkpoint's claim (its last deleted seq
+and hash) must agree with the records that survive it. A checkpoint the trail
+does not vouch for is named there and trusted nowhere. The head of the last
+verification must still be in the chain, so rewriting the tail after a check
+shows too; an anchor kept outside the database (`audit.anchors`) closes the rest.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 from django.utils import timezone
 
 from audit.anchors import Anchor, anchor_problems
 from audit.chain import AUDITED_FIELDS, GENESIS_HASH, HEAD_PK, KEYED_FIELDS, chain_hash
+from audit.keys import UNKEYED, key_ring
 from audit.models import AuditVerification, CallRecord, ChainHead, PruneCheckpoint, TrailEntry
 from audit.trail import TRAIL_HEAD_PK
 from audit.trail_verification import verify_trail
+from audit.verified_points import StartPoint, seal, start_point
 from audit.walk import ChainWalk, Problem
 
 __all__ = ["Problem", "run_verification", "verify_chain"]
@@ -30,8 +37,12 @@ _CALL_COLUMNS = tuple(
 )
 
 
-def run_verification(*, actor: str, anchor: Anchor | None = None) -> AuditVerification:
-    """Check everything and store the outcome as an AuditVerification."""
+def run_verification(
+    *, actor: str, anchor: Anchor | None = None, full: bool = False
+) -> AuditVerification:
+    """Check the trail and store the outcome as an AuditVerification, sealed
+    when clean. Incremental unless `full`, an anchor is given, or the
+    governance trail has a problem (the last verified point may rest on it)."""
     started = timezone.now()
     calls, trail_head = _head(HEAD_PK), _head(TRAIL_HEAD_PK)
     trail = verify_trail(head_seq=trail_head.seq, head_hash=trail_head.row_hash)
@@ -40,34 +51,34 @@ def run_verification(*, actor: str, anchor: Anchor | None = None) -> AuditVerifi
             pk__in=[int(pk) for pk in trail.vouched["prune_checkpoint"]]
         ).values_list("seq", "row_hash")
     )
+    full = full or anchor is not None or bool(trail.problems)
+    start = StartPoint() if full else start_point(head_seq=calls.seq, checkpoints=checkpoints)
     problems, checked = verify_chain(
-        head_seq=calls.seq, head_hash=calls.row_hash, checkpoints=checkpoints
+        head_seq=calls.seq, head_hash=calls.row_hash, checkpoints=checkpoints, start=start
     )
     problems += trail.problems
     if anchor is not None:
         problems += _against(anchor, calls.seq, trail_head.seq, max(checkpoints, default=0))
-    return AuditVerification.objects.create(
-        started_at=started,
-        finished_at=timezone.now(),
-        actor=actor[:150],
-        ok=not problems,
-        records_checked=checked,
-        head_seq=calls.seq,
-        head_hash=calls.row_hash,
-        entries_checked=trail.checked,
-        trail_head_seq=trail_head.seq,
-        trail_head_hash=trail_head.row_hash,
-        anchor=str(anchor or ""),
+    return _store(
+        started_at=started, actor=actor[:150], ok=not problems, records_checked=checked,
+        from_seq=start.seq + 1, head_seq=calls.seq, head_hash=calls.row_hash,
+        entries_checked=trail.checked, trail_head_seq=trail_head.seq,
+        trail_head_hash=trail_head.row_hash, anchor=str(anchor or ""),
         problems=[asdict(problem) for problem in problems],
-    )
+    )  # fmt: skip
 
 
 def verify_chain(
-    *, head_seq: int, head_hash: str, checkpoints: dict[int, str] | None = None
+    *,
+    head_seq: int,
+    head_hash: str,
+    checkpoints: dict[int, str] | None = None,
+    start: StartPoint | None = None,
 ) -> tuple[list[Problem], int]:
-    """Walk the call records; `checkpoints` maps each vouched-for prune
-    checkpoint's last deleted seq to that record's hash."""
+    """Walk the call records after `start` (default: all of them); `checkpoints`
+    maps each vouched-for prune checkpoint's last deleted seq to that record's hash."""
     checkpoints = checkpoints or {}
+    start = start or StartPoint()
     pruned_through = max(checkpoints, default=0)
 
     def covers(last_seq: int) -> tuple[bool, str | None]:
@@ -75,14 +86,31 @@ def verify_chain(
 
     walk = ChainWalk(
         chain="calls", noun="record", hash_row=chain_hash,
-        start_seq=1, start_hash=GENESIS_HASH, head_seq=head_seq, covers=covers,
+        start_seq=start.seq + 1, start_hash=start.row_hash, head_seq=head_seq, covers=covers,
     )  # fmt: skip
-    rows = CallRecord.objects.order_by("seq").values(*_CALL_COLUMNS).iterator(chunk_size=2000)
-    problems = list(walk.run(rows))
+    walk.keyed_seen = start.keyed
+    rows = (
+        CallRecord.objects.filter(seq__gt=start.seq)
+        .order_by("seq")
+        .values(*_CALL_COLUMNS)
+        .iterator(chunk_size=2000)
+    )
+    problems = list(start.problems)
+    problems += walk.run(rows)
     problems += walk.tail_problems(head_hash)
     problems += _claim_problems(checkpoints, head_seq)
-    problems += _since_last_verification(head_seq)
+    if start.whole:
+        problems += _since_last_verification(head_seq)
     return problems, walk.checked
+
+
+def _store(**values: Any) -> AuditVerification:
+    if values["ok"]:
+        values["key_id"] = key_ring().current_id
+        if values["key_id"] != UNKEYED:  # without a key a seal proves nothing: leave none
+            values["seal"] = seal(values)
+    values["finished_at"] = timezone.now()
+    return AuditVerification.objects.create(**values)
 
 
 def _head(pk: int) -> ChainHead:

@@ -29,7 +29,7 @@ def count_estimated_usage(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0008_sign_offs_join_the_trail"),
+        ("audit", "0009_seal_verifications"),
     ]
 
     operations = [

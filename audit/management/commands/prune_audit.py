@@ -17,14 +17,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--skip-verify",
             action="store_true",
-            help="Prune without verifying first (by default a broken chain stops the prune, "
-            "so evidence is not deleted).",
+            help="Prune without verifying first (by default a whole walk of the chain runs "
+            "first, and a broken chain stops the prune, so evidence is not deleted).",
         )
 
     def handle(self, *args: object, older_than: int, actor: str, **options: object) -> None:
         if older_than < 1:
             raise CommandError("--older-than must be at least 1 day.")
-        if not options["skip_verify"] and not run_verification(actor=actor).ok:
+        # A whole walk, not the incremental one: the records about to go are the
+        # old ones, which only a whole walk re-reads since they were verified.
+        if not options["skip_verify"] and not run_verification(actor=actor, full=True).ok:
             raise CommandError("The audit trail has problems: see verify_audit. Nothing pruned.")
         checkpoint = prune_call_records(older_than_days=older_than, actor=actor)
         if checkpoint is None:

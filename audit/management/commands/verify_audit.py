@@ -1,8 +1,10 @@
 """manage.py verify_audit: check the call-record chain and the governance trail;
-non-zero exit on any problem. `--anchor` prints the heads it verified, to keep
-outside the database; `--against ANCHOR` also proves nothing up to that anchor
-was rewritten; `--evidence FILE` checks an evidence pack: against its anchor,
-and each of its sections against the database (`audit.evidence_check`)."""
+non-zero exit on any problem. The call records are checked from the last
+verified point (`audit.verified_points`); `--full` walks them all. `--anchor`
+prints the heads it verified, to keep outside the database; `--against ANCHOR`
+walks the whole chain and also proves nothing up to that anchor was rewritten;
+`--evidence FILE` checks an evidence pack: against its anchor, and each of its
+sections against the database (`audit.evidence_check`)."""
 
 from __future__ import annotations
 
@@ -30,7 +32,12 @@ class Command(BaseCommand):
         earlier = parser.add_mutually_exclusive_group()
         earlier.add_argument(
             "--against", metavar="ANCHOR",
-            help="An anchor printed by --anchor earlier: prove nothing up to it was rewritten.",
+            help="An anchor printed by --anchor earlier: prove nothing up to it was rewritten "
+            "(walks the whole chain).",
+        )  # fmt: skip
+        parser.add_argument(
+            "--full", action="store_true",
+            help="Walk every call record, not only those since the last verified point.",
         )  # fmt: skip
         earlier.add_argument(
             "--evidence", metavar="FILE",
@@ -40,21 +47,22 @@ class Command(BaseCommand):
 
     def handle(
         self, *args: object, actor: str, anchor: bool, against: str | None,
-        evidence: str | None, **options: object,
+        evidence: str | None, full: bool, **options: object,
     ) -> None:  # fmt: skip
         try:
             pack = read_pack(evidence) if evidence else None
             earlier = pack_anchor(pack) if pack else Anchor.parse(against) if against else None
         except (BadAnchor, BadPack) as exc:
             raise CommandError(str(exc)) from None
-        verification = run_verification(actor=actor, anchor=earlier)
+        verification = run_verification(actor=actor, anchor=earlier, full=full)
         differing = evidence_problems(pack) if pack else []
         for problem in verification.problems:
             self.stdout.write(f"{problem['kind']:<9} {_where(problem)}: {problem['detail']}")
         for line in differing:
             self.stdout.write(f"evidence  {line}")
         summary = (
-            f"{verification.records_checked} records checked, head at {verification.head_seq}; "
+            f"{verification.records_checked} records checked (from seq {verification.from_seq}), "
+            f"head at {verification.head_seq}; "
             f"{verification.entries_checked} trail entries checked, head at "
             f"{verification.trail_head_seq}"
         )
