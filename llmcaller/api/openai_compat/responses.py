@@ -146,11 +146,9 @@ async def response_events(
                 )
             elif isinstance(event, StreamCompleted):
                 call.completed(event)
-                *lines, last = _completed(shape, "".join(parts), event)
-                for line in lines:
+                await call.end_stream()  # nothing says "done" before the call's record
+                for line in _completed(shape, "".join(parts), event):
                     yield line
-                await call.end_stream()  # the call record is committed before the end
-                yield last
             event = await anext(events, None)
     except Exception as exc:  # the failure is told as events; cancellation is not one
         call.failed(exc)
@@ -159,7 +157,7 @@ async def response_events(
             "error", code=error["code"], message=error["message"], param=error["param"]
         )
         failure = {"code": error["code"], "message": error["message"]}
-        await call.end_stream()
+        await call.end_stream_quietly()  # the terminal event follows, recorded or not
         yield shape.event("response.failed", response=shape.response("failed", error=failure))
 
 

@@ -12,7 +12,6 @@ in `x-llmcaller-*` headers.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from audit.types import CallDoor
 from llmcaller.api.base import ApiView, StrictSerializer, load_body, validate_data
 from llmcaller.api.openai_compat.errors import openai_error_response
+from llmcaller.api.streams import serve_stream
 from llmcaller.auth import CallerClient, authenticate
 from llmcaller.calls import CallLog
 from llmcaller.errors import ApiError
@@ -113,19 +113,5 @@ def stream_response(
 ) -> StreamingHttpResponse:
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     headers |= route_headers(opened.step.provider, opened.step.model, opened.routing)
-    body = _finish_stream(lines, opened, call)
+    body = serve_stream(lines, events=opened.events, call=call, slot=opened.slot)
     return StreamingHttpResponse(body, content_type="text/event-stream", headers=headers)
-
-
-async def _finish_stream(
-    lines: AsyncIterator[bytes], opened: OpenedStream, call: CallLog
-) -> AsyncIterator[bytes]:
-    """`lines` as they come (they record the call before their last line); a
-    client gone mid-stream is recorded here, and the stream slot given back."""
-    try:
-        async with aclosing(opened.events), aclosing(lines):
-            async for line in lines:
-                yield line
-    finally:
-        opened.slot.release()
-        await call.end_stream()
