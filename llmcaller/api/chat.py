@@ -13,16 +13,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from rest_framework import serializers
 
 from llmcaller.api.base import (
     ApiView,
     EnvelopeInput,
+    MaxTokensField,
     StrictCharField,
     StrictFloatField,
-    StrictIntegerField,
     StrictSerializer,
     cache_policy,
 )
@@ -58,9 +57,7 @@ class ChatInput(EnvelopeInput):
     model = StrictCharField(required=False, max_length=255)
     provider = StrictCharField(required=False, max_length=64)
     temperature = StrictFloatField(required=False, min_value=0, max_value=2)
-    maxTokens = StrictIntegerField(
-        required=False, min_value=1, max_value=settings.LLMCALLER_MAX_TOKENS_LIMIT
-    )
+    maxTokens = MaxTokensField()
     task = serializers.ChoiceField(required=False, choices=Task.values)
 
     @staticmethod
