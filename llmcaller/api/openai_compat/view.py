@@ -36,12 +36,14 @@ from providers.types import ChatRequest
 from routing.orchestrator import stream_call
 from routing.types import RouteRequest, RouteStep, RoutingInfo
 
-ROUTE_HEADERS = ("provider", "model", "strategy", "config-hash")
+ROUTE_HEADERS = ("provider", "model", "strategy", "config-hash", "config-version")
 
 
 def route_headers(provider: str, model: str, routing: RoutingInfo) -> dict[str, str]:
     """The route that served a call, as response headers OpenAI clients can read."""
-    values = (provider, model, routing.strategy, routing.plan.config_hash)
+    plan = routing.plan
+    version = "" if plan.config_version is None else str(plan.config_version)
+    values = (provider, model, routing.strategy, plan.config_hash, version)
     return {f"x-llmcaller-{name}": value for name, value in zip(ROUTE_HEADERS, values, strict=True)}
 
 
