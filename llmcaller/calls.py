@@ -30,7 +30,7 @@ from django.http import HttpRequest
 from audit import clock
 from audit.refusals import acount_refusal
 from audit.selectors import Reservation, arelease_budget
-from audit.services import record_call
+from audit.services import AuditWriteFailed, record_call
 from audit.types import CallDoor, CallOutcome, CallRecordData
 from llmcaller.api.outputs import routing_json
 from llmcaller.auth import caller_address, presented_token
@@ -210,6 +210,15 @@ class CallLog:
         if not self.completed_stream and self.outcome == "ok":
             self.outcome = "cancelled"
         await self.finish(200)
+
+    async def end_stream_quietly(self) -> None:
+        """`end_stream` where the stream must still end as it should: a failed commit
+        was logged by the audit writer, and the client has had (or will never read)
+        its error line."""
+        try:
+            await self.end_stream()
+        except AuditWriteFailed:
+            pass
 
     def record(self, status: int) -> CallRecordData:
         routing = dict(self.routing or {})  # a copy: the record adds and moves keys

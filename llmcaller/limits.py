@@ -7,15 +7,18 @@ window, raised with `cache.incr` (atomic in Redis). Concurrent streams hold slot
 not counted (fail open): a rate limit protects the upstreams from bursts, and
 refusing every call while the cache is down would be an outage of its own.
 
-Token budgets are reserved before a call (`reserve_budget`): its worst case is
-the prompt's estimated tokens (`providers.usage_estimate`) plus its `maxTokens`,
-which a budgeted chat without one gets as `LLMCALLER_DEFAULT_MAX_TOKENS`, so the
-reservation really bounds what the call can spend. The call log releases the
-reservation once the call's record (with its real tokens) has committed.
+Token budgets are reserved before a call (`reserve_budget`, which every door
+reaches through `llmcaller.api.base.reserve_call`): its worst case is the
+prompt's estimated tokens (`providers.usage_estimate`) plus its max tokens,
+which a budgeted chat without one gets as `LLMCALLER_DEFAULT_MAX_TOKENS`
+(`chat_max_tokens`), and is sent upstream with, so the reservation really bounds
+what the call can spend. The call log releases the reservation once the call's
+record (with its real tokens) has committed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -60,21 +63,31 @@ def _incr(key: str, ttl: float) -> int:
         return cache.incr(key)
 
 
-def worst_case_tokens(data: dict[str, Any]) -> int:
-    """What a validated chat or embed request can spend at most (its prompt estimated)."""
-    if "inputs" in data:
-        return sum(estimate_tokens(text) for text in data["inputs"])
-    messages = (ChatMessage(m["role"], m["content"]) for m in data.get("messages", ()))
-    return estimate_prompt_tokens(messages) + data.get("maxTokens", 0)
+def chat_max_tokens(client: CallerClient, max_tokens: int | None) -> int | None:
+    """The bound a chat runs with: the caller's own, or for a budgeted client
+    `LLMCALLER_DEFAULT_MAX_TOKENS`, so that its reservation bounds what it can spend."""
+    if max_tokens is None and client.has_budget:
+        return settings.LLMCALLER_DEFAULT_MAX_TOKENS
+    return max_tokens
 
 
-async def reserve_budget(client: CallerClient, data: dict[str, Any]) -> Reservation:
-    """Hold the call's worst case against the client's budgets, or refuse it (429)."""
-    if "messages" in data and "maxTokens" not in data:
-        data["maxTokens"] = settings.LLMCALLER_DEFAULT_MAX_TOKENS  # a bound to reserve
+def worst_case_tokens(
+    *,
+    messages: Iterable[ChatMessage] = (),
+    inputs: Iterable[str] = (),
+    max_tokens: int | None = None,
+) -> int:
+    """What a chat (its messages) or an embed (its inputs) can spend at most, the
+    prompt estimated."""
+    prompt = estimate_prompt_tokens(messages) + sum(estimate_tokens(text) for text in inputs)
+    return prompt + (max_tokens or 0)
+
+
+async def reserve_budget(client: CallerClient, *, tokens: int) -> Reservation:
+    """Hold a call's worst case against the client's budgets, or refuse it (429)."""
     held, resets_at = await areserve_budget(
         client.id, client.daily_token_budget, client.monthly_token_budget,
-        tokens=worst_case_tokens(data), hold_seconds=settings.LLMCALLER_BUDGET_HOLD_SECONDS,
+        tokens=tokens, hold_seconds=settings.LLMCALLER_BUDGET_HOLD_SECONDS,
     )  # fmt: skip
     if held is None:
         _refuse_spent(resets_at)

@@ -16,19 +16,20 @@ as before, expired under streams that were still open, and the cap stopped
 holding.)
 
 With the cache down, streams are not counted (fail open, as rate limits are):
-see docs/DEPLOYMENT.md. The clock and the cache are injectable for tests.
+see docs/DEPLOYMENT.md. The cache is injectable for tests, and so is the clock
+renewals are timed by (by default `audit.clock`, which tests set).
 """
 
 from __future__ import annotations
 
 import random
-import time
 import uuid
 from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import BaseCache, cache
 
+from audit import clock as wall_clock
 from llmcaller.auth import CallerClient
 from llmcaller.errors import RateLimited
 from llmcaller.metrics import STREAMS_REJECTED
@@ -47,13 +48,13 @@ class StreamSlot:
         owner: str = "",
         *,
         store: BaseCache | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.key, self.owner = key, owner
         self.store = store if store is not None else cache
-        self.clock = clock
+        self.clock = clock if clock is not None else wall_clock.time
         self.ttl = settings.LLMCALLER_STREAM_SLOT_TTL
-        self.renewed = clock()
+        self.renewed = self.clock()
 
     def keep(self) -> None:
         """Renew the slot when a third of its time has passed."""
@@ -81,7 +82,7 @@ def acquire_stream_slot(
     client: CallerClient,
     *,
     store: BaseCache | None = None,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] | None = None,
 ) -> StreamSlot:
     limit = client.max_concurrent_streams
     if not limit:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -26,10 +26,17 @@ from audit.services import AuditWriteFailed
 from audit.types import CallDoor
 from llmcaller.api.fields import SharedFields
 from llmcaller.auth import CallerClient, authenticate
-from llmcaller.calls import CallLog
+from llmcaller.calls import MAX_ID_LENGTH, CallLog
 from llmcaller.errors import BadRequest, error_response
-from llmcaller.limits import check_budget, check_rate, reserve_budget
+from llmcaller.limits import (
+    chat_max_tokens,
+    check_budget,
+    check_rate,
+    reserve_budget,
+    worst_case_tokens,
+)
 from providers.tracing import leave_span
+from providers.types import ChatMessage
 from routing.types import CachePolicy
 
 # The status recorded for a call whose client left before its answer (nginx's 499).
@@ -58,6 +65,15 @@ class StrictFloatField(serializers.FloatField):
         return super().to_internal_value(data)
 
 
+class MaxTokensField(StrictIntegerField):
+    """An answer's token bound, the same on every door: 1 to LLMCALLER_MAX_TOKENS_LIMIT
+    (`maxTokens` on v1 and MCP, `max_tokens` and its kin on /v1)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(min_value=1, max_value=settings.LLMCALLER_MAX_TOKENS_LIMIT, **kwargs)
+
+
 class StrictSerializer(SharedFields, serializers.Serializer):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, Mapping):
@@ -70,8 +86,8 @@ class StrictSerializer(SharedFields, serializers.Serializer):
 class EnvelopeInput(StrictSerializer):
     """The fields every v1 request body carries."""
 
-    requestId = StrictCharField(max_length=256)
-    callerTool = StrictCharField(max_length=256)
+    requestId = StrictCharField(max_length=MAX_ID_LENGTH)
+    callerTool = StrictCharField(max_length=MAX_ID_LENGTH)
     timestamp = serializers.DateTimeField(required=False)
 
 
@@ -145,6 +161,38 @@ async def admit_caller(
     return client
 
 
+async def reserve_call(
+    client: CallerClient,
+    call: CallLog,
+    *,
+    messages: Sequence[ChatMessage] = (),
+    inputs: Iterable[str] = (),
+    max_tokens: int | None = None,
+) -> int | None:
+    """Hold a budgeted client's worst case for this call (a chat's `messages`, an
+    embed's `inputs`) until its record commits (`CallLog.finish` gives it back), or
+    refuse the call; every door calls this once the body is valid. Returns the max
+    tokens to send upstream: a budgeted chat without its own gets the default."""
+    if messages:
+        max_tokens = chat_max_tokens(client, max_tokens)
+    if client.has_budget:
+        tokens = worst_case_tokens(messages=messages, inputs=inputs, max_tokens=max_tokens)
+        call.reservation = await reserve_budget(client, tokens=tokens)
+    return max_tokens
+
+
+def caller_identifier(value: str | None, name: str) -> str | None:
+    """An id a caller gives outside a v1 envelope (a header, an MCP client's name),
+    held to the envelope's rule: at most MAX_ID_LENGTH characters once trimmed, or
+    refused (never cut); blank is absent."""
+    value = (value or "").strip()
+    if len(value) > MAX_ID_LENGTH:
+        raise BadRequest(
+            f"{name}: Ensure this field has no more than {MAX_ID_LENGTH} characters.", param=name
+        )
+    return value or None
+
+
 class ApiView(View):
     """An async v1 endpoint: `handle` does the work; failures become error bodies.
 
@@ -208,8 +256,13 @@ class ApiView(View):
         self.call.request_id = data["requestId"]
         self.call.caller_tool = data["callerTool"]
         self.call.prompt = data.get("messages") or data.get("inputs")
-        if client.has_budget:
-            self.call.reservation = await reserve_budget(client, data)
+        messages = [ChatMessage(m["role"], m["content"]) for m in data.get("messages", ())]
+        max_tokens = await reserve_call(
+            client, self.call, messages=messages, inputs=data.get("inputs", ()),
+            max_tokens=data.get("maxTokens"),
+        )  # fmt: skip
+        if max_tokens is not None:
+            data["maxTokens"] = max_tokens
         return client, data
 
     def _identify(self, request: HttpRequest) -> None:

@@ -11,20 +11,17 @@ instead, and every stream ends with `[DONE]` (docs/STREAMS.md).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from rest_framework import serializers
 
-from audit.services import AuditWriteFailed
 from llmcaller.api.base import (
     ApiView,
     EnvelopeInput,
+    MaxTokensField,
     StrictCharField,
     StrictFloatField,
-    StrictIntegerField,
     StrictSerializer,
     cache_policy,
 )
@@ -36,9 +33,10 @@ from llmcaller.api.outputs import (
     provider_info_json,
     usage_json,
 )
+from llmcaller.api.streams import serve_stream
 from llmcaller.calls import CallLog
 from llmcaller.models import ApiMethod
-from llmcaller.sse import DONE, encode_stream
+from llmcaller.sse import encode_stream
 from llmcaller.stream_slots import StreamSlot, acquire_stream_slot
 from providers.models import Capability
 from providers.types import ChatMessage, ChatRequest
@@ -59,9 +57,7 @@ class ChatInput(EnvelopeInput):
     model = StrictCharField(required=False, max_length=255)
     provider = StrictCharField(required=False, max_length=64)
     temperature = StrictFloatField(required=False, min_value=0, max_value=2)
-    maxTokens = StrictIntegerField(
-        required=False, min_value=1, max_value=settings.LLMCALLER_MAX_TOKENS_LIMIT
-    )
+    maxTokens = MaxTokensField()
     task = serializers.ChoiceField(required=False, choices=Task.values)
 
     @staticmethod
@@ -145,7 +141,7 @@ class ChatStreamView(ApiView):
         return StreamingHttpResponse(body, content_type="text/event-stream", headers=headers)
 
 
-async def _stream_body(
+def _stream_body(
     first: object, events: AsyncIterator[object], call: CallLog, slot: StreamSlot
 ) -> AsyncIterator[bytes]:
     def completion(event: StreamCompleted) -> dict[str, Any]:
@@ -156,22 +152,4 @@ async def _stream_body(
         first, events, trace_id=call.trace_id, completion=completion, observer=call,
         before_completion=call.end_stream,  # no completion event before its record
     )  # fmt: skip
-    try:
-        async with aclosing(events), aclosing(lines):
-            async for line in lines:
-                slot.keep()  # an open stream keeps its slot, however long it runs
-                if line == DONE:
-                    await _end_quietly(call)  # a failed stream's record, before the end
-                yield line
-    finally:
-        slot.release()
-        await _end_quietly(call)  # a client gone mid-stream: recorded as such
-
-
-async def _end_quietly(call: CallLog) -> None:
-    """Record the stream's end; a failed commit was logged by the audit writer, and
-    the client has had (or will never read) its error event: `[DONE]` still ends it."""
-    try:
-        await call.end_stream()
-    except AuditWriteFailed:
-        pass
+    return serve_stream(lines, events=events, call=call, slot=slot)

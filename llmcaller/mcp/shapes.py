@@ -1,15 +1,17 @@
 """The MCP tools' inputs and structured results, as pydantic models.
 
 The SDK publishes these as each tool's `inputSchema` and `outputSchema` and
-validates against them. Names and constraints follow the v1 API (`maxTokens`,
-at least one message or input, temperature 0-2), and results are the v1 JSON
-shapes (`llmcaller.api`), so a tool that knows one door knows the other.
+validates against them. Names and constraints follow the v1 API (`maxTokens`
+up to LLMCALLER_MAX_TOKENS_LIMIT, at least one message or input, temperature
+0-2), and results are the v1 JSON shapes (`llmcaller.api`), so a tool that
+knows one door knows the other.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+from django.conf import settings
 from pydantic import BaseModel, Field
 
 from routing.models import Task
@@ -21,7 +23,7 @@ Status = Literal["ok", "degraded", "failed"]
 Model = Annotated[str | None, Field(max_length=255, description="Pin a model id.")]
 Provider = Annotated[str | None, Field(max_length=64, description="Pin a provider key.")]
 Temperature = Annotated[float | None, Field(ge=0, le=2)]
-MaxTokens = Annotated[int | None, Field(ge=1)]
+MaxTokens = Annotated[int | None, Field(ge=1, le=settings.LLMCALLER_MAX_TOKENS_LIMIT)]
 Dimensions = Annotated[int | None, Field(ge=1, description="Vector size, if the model can.")]
 ChatTask = Annotated[
     TaskName | None, Field(description="The kind of work; classified from the prompt if absent.")

@@ -26,7 +26,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from audit.services import AuditWriteFailed
 from audit.types import CallDoor
-from llmcaller.api.base import CLIENT_CLOSED_REQUEST, admit_caller, cache_policy
+from llmcaller.api.base import (
+    CLIENT_CLOSED_REQUEST,
+    admit_caller,
+    cache_policy,
+    caller_identifier,
+    reserve_call,
+)
 from llmcaller.api.chat import ChatInput, completion_json
 from llmcaller.api.health import HealthOutput
 from llmcaller.api.models import ModelListOutput
@@ -80,6 +86,9 @@ async def chat(
 
     async def work(client: CallerClient, call: CallLog) -> shapes.ChatAnswer:
         call.prompt = data["messages"]
+        data["maxTokens"] = await reserve_call(
+            client, call, messages=ChatInput.request(data).messages, max_tokens=maxTokens
+        )
         routed = await execute_call(
             request=ChatInput.route(data, Capability.CHAT),
             chat=ChatInput.request(data),
@@ -90,7 +99,7 @@ async def chat(
         answer = {**completion_json(routed, call.routing), "traceId": call.trace_id}
         return shapes.ChatAnswer.model_validate(answer)
 
-    return await _run(ctx, "chat", work)
+    return await _run(ctx, "chat", work, reserves=True)
 
 
 async def embed(
@@ -105,6 +114,7 @@ async def embed(
 
     async def work(client: CallerClient, call: CallLog) -> shapes.EmbedAnswer:
         call.prompt = list(texts)
+        await reserve_call(client, call, inputs=texts)
         route = RouteRequest(Capability.EMBED, inputs=texts, provider=provider, model=model)
         embed = EmbedRequest("", texts, dimensions)
         routed = await execute_embed(request=route, embed=embed, cache=cache_policy(client))
@@ -116,7 +126,7 @@ async def embed(
             traceId=call.trace_id,
         )
 
-    return await _run(ctx, "embed", work)
+    return await _run(ctx, "embed", work, reserves=True)
 
 
 async def list_models(ctx: Context, provider: shapes.Provider = None) -> shapes.ModelList:
@@ -165,12 +175,25 @@ async def explain_route(
     return await _run(ctx, "explain_route", work)
 
 
-async def _run(ctx: Context, tool: str, work: Callable[[CallerClient, CallLog], Awaitable[T]]) -> T:
-    """Admit, work, record: what `ApiView.dispatch` does for a v1 call."""
+async def _run(
+    ctx: Context,
+    tool: str,
+    work: Callable[[CallerClient, CallLog], Awaitable[T]],
+    *,
+    reserves: bool = False,
+) -> T:
+    """Admit, work, record: what `ApiView.dispatch` does for a v1 call. A tool that
+    spends tokens (`reserves`) holds its worst case in `work` (`reserve_call`), as
+    a v1 chat or embed does; the others only read the budget."""
     call = CallLog(TOOL_METHODS[tool], door=CallDoor.MCP)
-    call.request_id, call.caller_tool = str(ctx.request_id), _caller_tool(ctx)
+    request_id, name = str(ctx.request_id), _client_name(ctx)
+    call.identified(request_id, name.strip() or "mcp-client")  # kept if within v1's limits
     try:
-        client = await admit_caller(_caller(ctx), method=call.method, call=call)
+        client = await admit_caller(
+            _caller(ctx), method=call.method, call=call, budget=not reserves
+        )
+        caller_identifier(request_id, "requestId")  # too long: refused, as v1 refuses it
+        caller_identifier(name, "clientInfo.name")
         result = await work(client, call)
     except asyncio.CancelledError:
         call.outcome = "cancelled"
@@ -206,11 +229,10 @@ def _caller(ctx: Context) -> HttpRequest:
     return ctx.request_context.lifespan_context.stdio_caller
 
 
-def _caller_tool(ctx: Context) -> str:
+def _client_name(ctx: Context) -> str:
     """The name the MCP client gives itself, when this message carries it."""
     info = ctx.request_context.session.client_params
-    name = getattr(getattr(info, "client_info", None), "name", "")
-    return (name or "mcp-client")[:256]
+    return getattr(getattr(info, "client_info", None), "name", "") or ""
 
 
 def _plan_json(plan: RoutePlan) -> shapes.RoutePlan:

@@ -9,7 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx2
 import uvicorn
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp_types import CallToolResult, Implementation
 
 from tests.gateway import serving
 
@@ -61,3 +65,14 @@ def running_asgi(app: Any) -> Iterator[str]:
     config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
     with serving(config, name="upstream") as url:
         yield url
+
+
+async def call_mcp_tool(
+    gateway: str, token: str, tool: str, arguments: dict[str, Any], *, name: str = "mcp-tests"
+) -> CallToolResult:
+    """One tool call through `/mcp` on the gateway, with the official SDK's client."""
+    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    transport = streamable_http_client(f"{gateway}/mcp", http_client=http)
+    info = Implementation(name=name, version="1.0")
+    async with http, Client(transport, client_info=info) as client:
+        return await client.call_tool(tool, arguments)

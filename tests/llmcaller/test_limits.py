@@ -1,18 +1,21 @@
-"""Per-client limits: requests per minute over HTTP, and stream slots."""
+"""Per-client limits: requests per minute over HTTP, and stream slots (on every door
+that streams)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 import pytest
+from django.core.cache import cache
 from django.core.cache.backends.locmem import LocMemCache
 
 from llmcaller.auth import CallerClient
 from llmcaller.errors import RateLimited
 from llmcaller.limits import check_rate
 from llmcaller.models import Client
-from llmcaller.stream_slots import SLOT_PAGE, acquire_stream_slot
-from tests.llmcaller.helpers import chat_body
+from llmcaller.stream_slots import SLOT_KEY, SLOT_PAGE, acquire_stream_slot
+from tests.llmcaller.helpers import SlowStreamUpstream, chat_body, running_asgi
 
 # Every test here counts in one fixed-window minute: the wall clock must not move.
 pytestmark = pytest.mark.usefixtures("clock")
@@ -172,3 +175,44 @@ def test_a_wide_cap_is_searched_a_page_at_a_time_and_still_holds():
     freed = slots[617].key
     slots[617].release()
     assert acquire_stream_slot(client, store=store).key == freed
+
+
+STREAMS = {
+    "/mcp/chatStream": chat_body(),
+    "/v1/chat/completions": {
+        "model": "auto", "messages": [{"role": "user", "content": "hi"}], "stream": True,
+    },
+    "/v1/responses": {"model": "auto", "input": "hi", "stream": True},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("path", STREAMS)
+def test_a_stream_running_past_the_slot_ttl_renews_its_slot_and_still_counts(
+    gateway, token, provider, clock, settings, path
+):
+    client = Client.objects.get(tool_id="tests")
+    client.max_concurrent_streams = 1
+    client.save()
+    slot = SLOT_KEY.format(client.id, 0)
+    slow = SlowStreamUpstream(interval=0.02)
+    headers = {"x-llm-caller-token": token}
+    with (
+        running_asgi(slow) as url,
+        httpx.Client(base_url=gateway, headers=headers, timeout=10) as api,
+    ):
+        provider.base_url = url
+        provider.save()  # publishes a new active version
+        with api.stream("POST", path, json=STREAMS[path]) as held:
+            chunks = held.iter_bytes()  # held: a dropped iterator closes the stream
+            next(chunks)
+            # The stream outlives its slot's TTL: the slot lapses unless it is renewed.
+            clock.advance(settings.LLMCALLER_STREAM_SLOT_TTL)
+            cache.delete(slot)
+            for _ in range(100):  # the stream's next events renew it
+                next(chunks)
+                if cache.get(slot) is not None:
+                    break
+            with api.stream("POST", path, json=STREAMS[path]) as second:
+                second_status = second.status_code
+
+    assert second_status == 429

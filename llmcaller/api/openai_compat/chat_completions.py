@@ -14,7 +14,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 
-from llmcaller.api.base import cache_policy
+from llmcaller.api.base import cache_policy, reserve_call
 from llmcaller.api.openai_compat.inputs import ChatCompletionInput
 from llmcaller.api.openai_compat.streaming import ChunkHeader, chat_chunks
 from llmcaller.api.openai_compat.targets import resolve_target
@@ -22,6 +22,7 @@ from llmcaller.api.openai_compat.translate import (
     chat_messages,
     chat_request,
     completion_json,
+    requested_max_tokens,
     route_request,
 )
 from llmcaller.api.openai_compat.view import (
@@ -51,8 +52,11 @@ class ChatCompletionView(OpenAIView):
         data = checked(ChatCompletionInput, body, problem)
         messages = chat_messages(data["messages"])
         self.call.prompt = data["messages"]
-        chat = chat_request(data, messages)
         target = await resolve_target(data["model"])
+        max_tokens = await reserve_call(
+            client, self.call, messages=messages, max_tokens=requested_max_tokens(data)
+        )
+        chat = chat_request(data, messages, max_tokens=max_tokens)
         if streaming:
             route = route_request(Capability.CHAT_STREAM, chat, target)
             return await self._stream(client, route, chat, data)

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 
-from llmcaller.api.base import cache_policy
+from llmcaller.api.base import cache_policy, reserve_call
 from llmcaller.api.openai_compat.inputs import EmbeddingsInput
 from llmcaller.api.openai_compat.targets import resolve_target
 from llmcaller.api.openai_compat.view import OpenAIView, checked, read_body, route_headers
@@ -37,6 +37,7 @@ class EmbeddingsView(OpenAIView):
             Capability.EMBED, inputs=inputs, provider=target.provider, model=target.model,
             chain=target.chain,
         )  # fmt: skip
+        await reserve_call(client, self.call, inputs=inputs)
         embed = EmbedRequest("", inputs, data.get("dimensions"))
         routed = await execute_embed(request=route, embed=embed, cache=cache_policy(client))
         self.call.routed(routed)

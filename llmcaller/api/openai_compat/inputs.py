@@ -14,6 +14,7 @@ from typing import Any
 from rest_framework import serializers
 
 from llmcaller.api.base import (
+    MaxTokensField,
     StrictCharField,
     StrictFloatField,
     StrictIntegerField,
@@ -142,8 +143,8 @@ class ChatCompletionInput(HarmlessFields):
     stream = StrictBooleanField(required=False, default=False)
     stream_options = StreamOptionsInput(required=False, allow_null=True)
     temperature = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=2)
-    max_tokens = StrictIntegerField(required=False, allow_null=True, min_value=1)
-    max_completion_tokens = StrictIntegerField(required=False, allow_null=True, min_value=1)
+    max_tokens = MaxTokensField(allow_null=True)
+    max_completion_tokens = MaxTokensField(allow_null=True)
     tools = ToolInput(many=True, required=False)
     tool_choice = ToolChoiceField(required=False)
     response_format = ResponseFormatField(required=False)

@@ -14,7 +14,13 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse, StreamingHttpResponse
 from rest_framework import serializers
 
-from llmcaller.api.base import StrictCharField, StrictFloatField, StrictIntegerField, cache_policy
+from llmcaller.api.base import (
+    MaxTokensField,
+    StrictCharField,
+    StrictFloatField,
+    cache_policy,
+    reserve_call,
+)
 from llmcaller.api.openai_compat.errors import openai_error
 from llmcaller.api.openai_compat.inputs import HarmlessFields, StrictBooleanField
 from llmcaller.api.openai_compat.responses_shapes import (
@@ -53,7 +59,7 @@ class ResponsesInput(HarmlessFields):
     )
     stream = StrictBooleanField(required=False, default=False)
     temperature = StrictFloatField(required=False, allow_null=True, min_value=0, max_value=2)
-    max_output_tokens = StrictIntegerField(required=False, allow_null=True, min_value=1)
+    max_output_tokens = MaxTokensField(allow_null=True)
 
     def validate_input(self, value: Any) -> Any:
         if isinstance(value, str) and value:
@@ -90,8 +96,11 @@ class ResponsesView(OpenAIView):
         data = checked(ResponsesInput, body, problem)
         messages = input_messages(data["input"], data.get("instructions"))
         self.call.prompt = [{"role": m.role, "content": m.content} for m in messages]
-        chat = ChatRequest("", messages, data.get("temperature"), data.get("max_output_tokens"))
         target = await resolve_target(data["model"])
+        max_tokens = await reserve_call(
+            client, self.call, messages=messages, max_tokens=data.get("max_output_tokens")
+        )
+        chat = ChatRequest("", messages, data.get("temperature"), max_tokens)
         capability = Capability.CHAT_STREAM if streaming else Capability.CHAT
         route = route_request(capability, chat, target)
         if streaming:
@@ -146,11 +155,9 @@ async def response_events(
                 )
             elif isinstance(event, StreamCompleted):
                 call.completed(event)
-                *lines, last = _completed(shape, "".join(parts), event)
-                for line in lines:
+                await call.end_stream()  # nothing says "done" before the call's record
+                for line in _completed(shape, "".join(parts), event):
                     yield line
-                await call.end_stream()  # the call record is committed before the end
-                yield last
             event = await anext(events, None)
     except Exception as exc:  # the failure is told as events; cancellation is not one
         call.failed(exc)
@@ -159,7 +166,7 @@ async def response_events(
             "error", code=error["code"], message=error["message"], param=error["param"]
         )
         failure = {"code": error["code"], "message": error["message"]}
-        await call.end_stream()
+        await call.end_stream_quietly()  # the terminal event follows, recorded or not
         yield shape.event("response.failed", response=shape.response("failed", error=failure))
 
 

@@ -5,7 +5,9 @@ first carries the role, tool-call pieces pass through as OpenAI sends them,
 the completion becomes a chunk with the finish reason and, when the caller set
 `stream_options.include_usage`, a last chunk with `choices: []` and the usage.
 A failure after the stream began becomes an `{"error": …}` chunk, then
-`[DONE]`; the call log hears every piece, as on the v1 stream.
+`[DONE]`; the call log hears every piece, as on the v1 stream. As there, the
+call record is committed before the finish chunk, and a failed commit sends the
+error chunk (`temporary`: retry) in its place (docs/STREAMS.md).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ async def chat_chunks(
                 sent_role = True
             elif isinstance(event, StreamCompleted):
                 call.completed(event)
+                await call.end_stream()  # no finish chunk before the call's record
                 result = event.routed.result
                 yield frame(chunk_json([finish_choice(result.finish_reason)], **ids))
                 if header.include_usage:
@@ -59,5 +62,4 @@ async def chat_chunks(
     except Exception as exc:  # every failure becomes the error chunk; cancellation is not one
         call.failed(exc)
         yield frame({"error": openai_error(exc)})
-    await call.end_stream()  # the call record is committed before the end is sent
-    yield DONE
+    yield DONE  # `serve_stream` records a failed stream before it sends this

@@ -40,19 +40,23 @@ def chat_messages(rows: list[dict[str, Any]]) -> tuple[ChatMessage, ...]:
     )
 
 
-def chat_request(data: dict[str, Any], messages: tuple[ChatMessage, ...]) -> ChatRequest:
+def chat_request(
+    data: dict[str, Any], messages: tuple[ChatMessage, ...], *, max_tokens: int | None
+) -> ChatRequest:
+    """The chat a validated body asks for, run with `max_tokens` (the body's
+    `requested_max_tokens`, or the bound a budgeted client gets in its place)."""
     tools = tuple(
         Tool(t["function"]["name"], t["function"].get("description", ""),
              t["function"].get("parameters"))
         for t in data.get("tools", ())
     )  # fmt: skip
     return ChatRequest(
-        "", messages, data.get("temperature"), max_tokens(data), tools=tools,
+        "", messages, data.get("temperature"), max_tokens, tools=tools,
         tool_choice=data.get("tool_choice"), response_format=data.get("response_format"),
     )  # fmt: skip
 
 
-def max_tokens(data: dict[str, Any]) -> int | None:
+def requested_max_tokens(data: dict[str, Any]) -> int | None:
     return data.get("max_completion_tokens") or data.get("max_tokens")
 
 

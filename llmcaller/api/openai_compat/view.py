@@ -12,31 +12,42 @@ in `x-llmcaller-*` headers.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 from audit.types import CallDoor
-from llmcaller.api.base import ApiView, StrictSerializer, load_body, validate_data
+from llmcaller.api.base import (
+    ApiView,
+    StrictSerializer,
+    admit_caller,
+    caller_identifier,
+    load_body,
+    validate_data,
+)
 from llmcaller.api.openai_compat.errors import openai_error_response
-from llmcaller.auth import CallerClient, authenticate
+from llmcaller.api.streams import serve_stream
+from llmcaller.auth import CallerClient
 from llmcaller.calls import CallLog
 from llmcaller.errors import ApiError
-from llmcaller.limits import check_budget, check_rate
 from llmcaller.stream_slots import StreamSlot, acquire_stream_slot
 from providers.types import ChatRequest
 from routing.orchestrator import stream_call
 from routing.types import RouteRequest, RouteStep, RoutingInfo
 
-ROUTE_HEADERS = ("provider", "model", "strategy", "config-hash")
+ROUTE_HEADERS = ("provider", "model", "strategy", "config-hash", "config-version")
 
 
 def route_headers(provider: str, model: str, routing: RoutingInfo) -> dict[str, str]:
     """The route that served a call, as response headers OpenAI clients can read."""
-    values = (provider, model, routing.strategy, routing.plan.config_hash)
+    plan = routing.plan
+    version = "" if plan.config_version is None else str(plan.config_version)
+    values = (provider, model, routing.strategy, plan.config_hash, version)
     return {f"x-llmcaller-{name}": value for name, value in zip(ROUTE_HEADERS, values, strict=True)}
+
+
+REQUEST_ID, CALLER_TOOL = "x-client-request-id", "x-llm-caller-tool"
 
 
 class OpenAIView(ApiView):
@@ -51,15 +62,17 @@ class OpenAIView(ApiView):
         return openai_error_response(exc)
 
     async def admit_call(self, request: HttpRequest, method: str) -> CallerClient:
-        """Authenticate for `method` and count the call against the client's limits."""
-        self.call.method = method
-        client = await authenticate(request, method=method)
-        self.call.admitted(client)
-        self.call.request_id = request.headers.get("x-client-request-id") or self.call.trace_id
-        self.call.caller_tool = request.headers.get("x-llm-caller-tool") or client.tool_id
-        check_rate(client)
-        if client.has_budget:
-            await check_budget(client)
+        """Authenticate for `method`, count the call against the client's rate limit
+        and read the caller's ids from their headers; the budget is reserved once the
+        body is known (`reserve_call`)."""
+        call = self.call
+        call.method = method
+        client = await admit_caller(request, method=method, call=call, budget=False)
+        call.request_id, call.caller_tool = call.trace_id, client.tool_id  # unless named
+        if named := caller_identifier(request.headers.get(REQUEST_ID), REQUEST_ID):
+            call.request_id = named
+        if named := caller_identifier(request.headers.get(CALLER_TOOL), CALLER_TOOL):
+            call.caller_tool = named
         return client
 
 
@@ -113,19 +126,5 @@ def stream_response(
 ) -> StreamingHttpResponse:
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     headers |= route_headers(opened.step.provider, opened.step.model, opened.routing)
-    body = _finish_stream(lines, opened, call)
+    body = serve_stream(lines, events=opened.events, call=call, slot=opened.slot)
     return StreamingHttpResponse(body, content_type="text/event-stream", headers=headers)
-
-
-async def _finish_stream(
-    lines: AsyncIterator[bytes], opened: OpenedStream, call: CallLog
-) -> AsyncIterator[bytes]:
-    """`lines` as they come (they record the call before their last line); a
-    client gone mid-stream is recorded here, and the stream slot given back."""
-    try:
-        async with aclosing(opened.events), aclosing(lines):
-            async for line in lines:
-                yield line
-    finally:
-        opened.slot.release()
-        await call.end_stream()

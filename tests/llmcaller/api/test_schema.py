@@ -266,3 +266,21 @@ def test_the_openai_door_publishes_the_constraints_its_inputs_enforce(schema):
     assert request["additionalProperties"] is False
     assert request["properties"]["messages"]["minItems"] == 1
     assert set(request["required"]) >= {"model", "messages"}
+
+
+@pytest.mark.parametrize(
+    ("path", "fields"),
+    [
+        ("/v1/chat/completions", ("max_tokens", "max_completion_tokens")),
+        ("/v1/responses", ("max_output_tokens",)),
+    ],
+)
+def test_the_openai_door_publishes_the_v1_bound_on_max_tokens(schema, settings, path, fields):
+    body = schema["paths"][path]["post"]["requestBody"]["content"]
+    ref = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    properties = schema["components"]["schemas"][ref]["properties"]
+
+    for field in fields:
+        assert (properties[field]["minimum"], properties[field]["maximum"]) == (
+            1, settings.LLMCALLER_MAX_TOKENS_LIMIT,
+        )  # fmt: skip

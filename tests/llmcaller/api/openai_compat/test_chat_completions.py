@@ -142,3 +142,15 @@ def test_the_record_takes_the_callers_request_id_and_tool(api, provider) -> None
     assert (record.request_id, record.caller_tool, record.client_name) == (
         "client-req-7", "notebook", "tests",
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_route_headers_name_the_configuration_version_that_served_the_call(
+    api, provider, stream
+) -> None:
+    body = {"model": "auto", "messages": HI, "stream": stream}
+    response = api.post("/v1/chat/completions", json=body)
+    record = CallRecord.objects.get(trace_id=response.headers["x-request-id"])
+    assert record.config_version is not None
+    assert response.headers["x-llmcaller-config-version"] == str(record.config_version)
+    assert response.headers["x-llmcaller-config-hash"] == record.config_hash
