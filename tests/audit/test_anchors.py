@@ -15,22 +15,14 @@ from audit.chain import chain_hash
 from audit.models import AuditVerification, CallRecord, ChainHead, TrailEntry
 from audit.services import record_config_change
 from audit.trail import TRAIL_HEAD_PK, entry_hash
+from tests.audit.commands import run_verify_audit
 from tests.audit.factories import CallRecordFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def _verify(*args: str) -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("verify_audit", *args, stdout=out)
-    except CommandError as exc:
-        return 1, out.getvalue() + str(exc)
-    return 0, out.getvalue()
-
-
 def _anchor() -> str:
-    code, output = _verify("--anchor")
+    code, output = run_verify_audit("--anchor")
     assert code == 0, output
     return re.search(r"^Anchor: (\S+)$", output, re.M)[1]
 
@@ -64,14 +56,14 @@ def test_the_anchor_names_both_heads():
 
     calls, trail = ChainHead.objects.get(pk=1), ChainHead.objects.get(pk=TRAIL_HEAD_PK)
     assert anchor == f"calls=3:{calls.row_hash},trail=1:{trail.row_hash}"
-    assert _verify("--against", anchor)[0] == 0
+    assert run_verify_audit("--against", anchor)[0] == 0
 
 
 def test_no_anchor_is_printed_for_a_broken_trail():
     records = CallRecordFactory.create_batch(2)
     CallRecord.objects.filter(pk=records[0].pk).update(output_tokens=0)
 
-    code, output = _verify("--anchor")
+    code, output = run_verify_audit("--anchor")
 
     assert code == 1 and "Anchor:" not in output
 
@@ -80,9 +72,9 @@ def test_a_rewritten_chain_head_is_named_against_an_earlier_anchor():
     CallRecordFactory.create_batch(3)
     anchor = _anchor()
     _rehash_from(3, output_tokens=0)
-    assert _verify()[0] == 0  # consistent: only the anchor can tell
+    assert run_verify_audit()[0] == 0  # consistent: only the anchor can tell
 
-    code, output = _verify("--against", anchor)
+    code, output = run_verify_audit("--against", anchor)
 
     assert code == 1
     record = CallRecord.objects.get(seq=3)
@@ -97,7 +89,7 @@ def test_an_early_record_rewritten_is_named_against_a_later_anchor():
     CallRecordFactory.create_batch(2)  # written after the anchor: fine
     _rehash_from(1, model="cheaper-model")
 
-    code, output = _verify("--against", anchor)
+    code, output = run_verify_audit("--against", anchor)
 
     assert code == 1 and "at seq 4 differs from the anchor" in output
 
@@ -108,9 +100,9 @@ def test_records_cut_back_past_the_anchor_are_named():
     CallRecord.objects.filter(seq__gt=1).delete()
     ChainHead.objects.filter(pk=1).update(seq=1, row_hash=CallRecord.objects.get(seq=1).row_hash)
     AuditVerification.objects.all().delete()
-    assert _verify()[0] == 0
+    assert run_verify_audit()[0] == 0
 
-    code, output = _verify("--against", anchor)
+    code, output = run_verify_audit("--against", anchor)
 
     assert code == 1 and "the chain ends at 1, before the anchor's seq 3" in output
 
@@ -124,9 +116,9 @@ def test_a_rewritten_governance_trail_is_named_against_an_earlier_anchor():
     entry.row_hash = entry_hash(entry.prev_hash, entry.__dict__)
     entry.save()
     ChainHead.objects.filter(pk=TRAIL_HEAD_PK).update(row_hash=entry.row_hash)
-    assert _verify()[0] == 0
+    assert run_verify_audit()[0] == 0
 
-    code, output = _verify("--against", anchor)
+    code, output = run_verify_audit("--against", anchor)
 
     assert code == 1 and f"rewritten trail 2: trail entry {entry.pk} at seq 2 differs" in output
 
@@ -138,7 +130,7 @@ def test_records_pruned_since_the_anchor_do_not_fail_it():
     CallRecord.objects.filter(seq__lte=3).update(recorded_at=timezone.now() - timedelta(days=40))
     call_command("prune_audit", "--older-than", "30", "--skip-verify", stdout=StringIO())
 
-    code, output = _verify("--against", anchor)
+    code, output = run_verify_audit("--against", anchor)
 
     assert code == 0, output
 

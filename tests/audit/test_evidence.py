@@ -22,6 +22,7 @@ from audit.pilots import CheckData, UatRunData, record_uat_run, seed_checklist, 
 from audit.releases import sign_release
 from audit.roles import QA_GROUP
 from routing.versions import publish_working_copy
+from tests.audit.commands import run_verify_audit
 from tests.audit.factories import CallRecordFactory, PilotFactory
 from tests.factories import ProviderFactory
 
@@ -63,12 +64,7 @@ def _export(tmp_path: Path, *args: str) -> Path:
 
 
 def _verify(path: Path) -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("verify_audit", "--evidence", str(path), stdout=out)
-    except CommandError as exc:
-        return 1, out.getvalue() + str(exc)
-    return 0, out.getvalue()
+    return run_verify_audit("--evidence", str(path))
 
 
 def _sql(statement: str, model: type, *params: object) -> None:

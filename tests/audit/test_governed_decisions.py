@@ -4,28 +4,17 @@ reach, is named by verify_audit; written through the services, both verify."""
 
 from __future__ import annotations
 
-from io import StringIO
-
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import connection
 
 from audit.models import SignOff, TrailEntry
 from audit.services import record_sign_off
 from routing.models import ConfigVersion, VersionStatus
 from routing.versions import publish_working_copy
+from tests.audit.commands import run_verify_audit
 from tests.factories import ProviderFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _verify() -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("verify_audit", stdout=out)
-    except CommandError as exc:
-        return 1, out.getvalue() + str(exc)
-    return 0, out.getvalue()
 
 
 def _sign_off(decision: str = "reject") -> SignOff:
@@ -40,7 +29,7 @@ def _sql(statement: str, table: str, *params: object) -> None:
         cursor.execute(statement.format(table=connection.ops.quote_name(table)), params)
 
 
-def test_sign_offs_and_versions_join_the_trail_and_verify(settings):
+def test_sign_offs_and_versions_join_the_trail_andrun_verify_audit(settings):
     settings.LLMCALLER_CONFIG_REVIEW = "required"
     ProviderFactory(key="lms")
     version = publish_working_copy(author="olivia", source="admin")
@@ -49,7 +38,7 @@ def test_sign_offs_and_versions_join_the_trail_and_verify(settings):
     assert set(TrailEntry.objects.values_list("kind", "object_id")) >= {
         ("config_version", str(version.pk)), ("sign_off", str(sign_off.pk)),
     }  # fmt: skip
-    code, output = _verify()
+    code, output = run_verify_audit()
     assert code == 0, output
 
 
@@ -59,7 +48,7 @@ def test_a_sign_off_rewritten_in_the_database_is_named():
     _sql("UPDATE {table} SET decision = 'approve' WHERE id = %s", SignOff._meta.db_table,
          sign_off.pk)  # fmt: skip
 
-    code, output = _verify()
+    code, output = run_verify_audit()
     assert code == 1
     assert f"sign-off {sign_off.pk} was edited: decision differ" in output
 
@@ -69,7 +58,7 @@ def test_a_sign_off_deleted_in_the_database_is_named():
 
     _sql("DELETE FROM {table} WHERE id = %s", SignOff._meta.db_table, sign_off.pk)
 
-    code, output = _verify()
+    code, output = run_verify_audit()
     assert code == 1
     assert f"sign-off {sign_off.pk} was deleted" in output
 
@@ -82,6 +71,6 @@ def test_a_pending_version_marked_approved_in_the_database_is_named(settings):
 
     ConfigVersion.objects.filter(pk=version.pk).update(status=VersionStatus.APPROVED)
 
-    code, output = _verify()
+    code, output = run_verify_audit()
     assert code == 1
     assert f"configuration version {version.pk} was edited: status differ" in output

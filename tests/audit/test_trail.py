@@ -5,29 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
 from audit import trail
 from audit.models import ConfigChange, TrailEntry
 from audit.services import record_config_change
+from tests.audit.commands import run_verify_audit
 
 pytestmark = pytest.mark.django_db
-
-
-def _verify() -> tuple[int, str]:
-    out = StringIO()
-    try:
-        call_command("verify_audit", stdout=out)
-    except CommandError as exc:
-        return 1, out.getvalue() + str(exc)
-    return 0, out.getvalue()
 
 
 def _change(n: int = 1) -> ConfigChange:
@@ -45,7 +35,7 @@ def _sql(statement: str, *params: object) -> None:
 def test_each_configuration_change_joins_the_trail_and_verifies():
     changes = [_change(n) for n in range(3)]
 
-    code, output = _verify()
+    code, output = run_verify_audit()
 
     assert code == 0, output
     assert "3 trail entries checked, head at 3" in output
@@ -61,7 +51,7 @@ def test_a_configuration_change_updated_in_the_database_is_named():
 
     _sql("UPDATE {changes} SET actor_name = 'mallory' WHERE id = %s", changes[1].pk)
 
-    code, output = _verify()
+    code, output = run_verify_audit()
     assert code == 1
     assert f"config change {changes[1].pk} was edited: actor_name differ from trail entry 2" in (
         output
@@ -73,7 +63,7 @@ def test_a_configuration_change_deleted_in_the_database_is_named():
 
     _sql("DELETE FROM {changes} WHERE id = %s", changes[0].pk)
 
-    code, output = _verify()
+    code, output = run_verify_audit()
     assert code == 1
     assert f"config change {changes[0].pk} was deleted (trail entry 1 names it)" in output
 
@@ -84,7 +74,7 @@ def test_a_configuration_change_inserted_behind_the_services_is_named():
         created_at=timezone.now(), actor_name="alice", object_repr="provider: x", action="delete"
     )
 
-    code, output = _verify()
+    code, output = run_verify_audit()
     assert code == 1
     assert f"config change {forged.pk} has no trail entry: inserted behind the services" in output
 
@@ -96,7 +86,7 @@ def test_an_entry_edited_to_match_an_edited_row_is_named():
     entry.payload = {**entry.payload, "action": "add"}
     entry.save()
 
-    code, output = _verify()
+    code, output = run_verify_audit()
     assert code == 1
     assert f"edited    trail 1: trail entry {entry.pk} no longer matches its hash" in output
 
@@ -105,7 +95,7 @@ def test_a_deleted_entry_breaks_the_trail():
     _change(1), _change(2), _change(3)
     TrailEntry.objects.filter(seq=2).delete()
 
-    code, output = _verify()
+    code, output = run_verify_audit()
     assert code == 1
     assert "deleted   trail 2: seq 2 deleted" in output
 
@@ -124,11 +114,11 @@ def test_another_apps_rows_join_the_trail_with_one_call(governed_sessions):
     store.create()
     session = Session.objects.get(pk=store.session_key)
     trail.append(governed_sessions, session)
-    assert _verify()[0] == 0
+    assert run_verify_audit()[0] == 0
 
     Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() + timedelta(days=9))
 
-    code, output = _verify()
+    code, output = run_verify_audit()
     assert code == 1
     assert f"session {session.pk} was edited: expire_date differ" in output
 
@@ -140,9 +130,9 @@ def test_rows_from_before_the_trail_are_adopted_as_they_are():
     old = ConfigChange.objects.create(
         created_at=timezone.now(), actor_name="bob", object_repr="provider: old", action="add"
     )
-    assert _verify()[0] == 1  # not yet in the trail
+    assert run_verify_audit()[0] == 1  # not yet in the trail
 
     assert trail.adopt_rows(apps, ["config_change"]) == 1
 
-    assert _verify()[0] == 0
+    assert run_verify_audit()[0] == 0
     assert TrailEntry.objects.get().object_id == str(old.pk)
