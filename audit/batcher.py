@@ -11,9 +11,9 @@ Batches are written on one thread per loop, which keeps one database connection
 (no loop runs there, so Django's `connection` is that thread's own) and commit
 order. The loop reaches it with plain `run_in_executor`: `sync_to_async` would
 copy the caller's context on every hop, costing more and buying nothing here.
-A failed batch closes the writer's connection and is written again a record at
-a time, so `AuditWriteFailed` reaches only the requests whose own record the
-database refused.
+A failed batch closes the writer's connection; one the database refused for its
+data is written again a record at a time, so `AuditWriteFailed` reaches only the
+requests whose own record was refused.
 
 A batcher never holds its loop (it asks for the running loop when it needs
 one), so a loop that ends without its lifespan shutdown can still be collected;
@@ -33,7 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import connection
+from django.db import DataError, IntegrityError, connection
 
 from audit import metrics
 from audit.checkpoints import Checkpointer, become_writer_thread, checkpoints_wanted
@@ -121,8 +121,9 @@ class Batcher:
             if not isinstance(exc, Exception):
                 self._fail(batch, exc)
                 raise
-            if len(batch) > 1:
-                # One record the database refuses must not cost its batch-mates theirs.
+            if len(batch) > 1 and isinstance(exc, DataError | IntegrityError):
+                # One record the database refuses must not cost its batch-mates
+                # theirs. (A database that is down fails them all: no retry storm.)
                 await self._write_one_by_one(batch)
             else:
                 self._fail(batch, exc)
