@@ -7,7 +7,9 @@ by request id, trace id or source address, exports the filtered list as CSV, and
 shows the last chain verification and the refusals counted before authentication
 in its header. A record's plan and attempts are drawn with the routing preview's
 own tables. The dashboard is a page over the hourly roll-ups.
-Pilot findings and UAT runs are registered in `audit.pilot_admin`.
+Pilot findings and UAT runs are registered in `audit.pilot_admin`; the governance
+rows (trail entries, configuration changes, sign-offs, releases and their gates)
+in `audit.governance_admin`.
 """
 
 from __future__ import annotations
@@ -37,27 +39,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import SafeString, mark_safe
 
 from audit.dashboard import dashboard_context, window_named
-from audit.evidence_admin import evidence_download
 from audit.exports import csv_response
-from audit.guards import GuardedActionsAdmin
-from audit.history import ConfigHistoryAdmin
+from audit.governance_admin import ConfigChangeAdmin, ReleaseAdmin, SignOffAdmin, TrailEntryAdmin
+from audit.guards import ReadOnlyAdmin
 from audit.listing import EstimatedCountPaginator, RolledUpDatesChangeList, rolled_up_filter
 from audit.models import (
     AuditVerification,
     CallContent,
     CallRecord,
-    ConfigChange,
     Dashboard,
     HourlyRollup,
     PruneCheckpoint,
     RefusalCount,
-    Release,
-    SignOff,
-    TrailEntry,
 )
 from audit.pilot_admin import FindingAdmin, UatRunAdmin
-from audit.releases import gate_status, sign_release
-from audit.roles import SIGN_OFF, SIGN_OFF_RELEASE, reviewer_role
 from audit.selectors import last_verification
 from audit.types import CallOutcome
 from audit.verification import run_verification
@@ -68,7 +63,10 @@ _ROUTING_ORDER = (
     "cacheHit", "reason", "streamedChars", "configHash",
 )  # fmt: skip
 _TABLED = ("candidates", "attempts")  # drawn as tables, not listed
-__all__ = ["CallRecordAdmin", "FindingAdmin", "UatRunAdmin"]
+__all__ = [
+    "CallRecordAdmin", "ConfigChangeAdmin", "FindingAdmin", "ReleaseAdmin", "SignOffAdmin",
+    "TrailEntryAdmin", "UatRunAdmin",
+]  # fmt: skip
 _OUTCOME_COLOURS = {CallOutcome.SUCCESS: "#1a7f37", CallOutcome.CLIENT_GONE: "#6e7781"}
 
 
@@ -90,17 +88,6 @@ class ConfigVersionFilter(admin.SimpleListFilter):
     def queryset(self, request: HttpRequest, queryset: QuerySet[CallRecord]) -> QuerySet:
         value = self.value()
         return queryset.filter(config_version=int(value)) if value and value.isdigit() else queryset
-
-
-class ReadOnlyAdmin(GuardedActionsAdmin, admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class FailedFilter(admin.SimpleListFilter):
@@ -346,85 +333,6 @@ class AuditVerificationAdmin(ReadOnlyAdmin):
 @admin.register(PruneCheckpoint)
 class PruneCheckpointAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor", "cutoff", "seq", "records_deleted", "contents_deleted"]
-
-
-@admin.register(TrailEntry)
-class TrailEntryAdmin(ReadOnlyAdmin):
-    list_display = ["seq", "kind", "object_id", "recorded_at", "key_id"]
-    list_filter = ["kind"]
-    search_fields = ["=object_id"]
-
-
-@admin.register(ConfigChange)
-class ConfigChangeAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "actor_name", "source", "action", "object_repr", "request_id"]
-    list_filter = ["source", "action"]
-    search_fields = ["object_repr", "actor_name", "=request_id"]
-
-
-@admin.register(SignOff)
-class SignOffAdmin(ReadOnlyAdmin):
-    """Sign-offs are final: shown, filtered, never added, changed or deleted here."""
-
-    list_display = [
-        "created_at", "subject_label", "decision", "reviewer_name", "reviewer_role",
-    ]  # fmt: skip
-    list_filter = ["subject_kind", "decision", "reviewer_role"]
-    search_fields = ["subject_label", "subject_id", "reviewer_name", "notes"]
-
-
-@admin.register(Release)
-class ReleaseAdmin(GuardedActionsAdmin, ConfigHistoryAdmin, admin.ModelAdmin):
-    """Releases and their gates; reviewers sign off on a release's page; the list
-    exports a release's evidence pack."""
-
-    list_display = ["name", "target_date", "config_version", "gate"]
-    readonly_fields = ["gate", "created_at"]
-    search_fields = ["name", "notes"]
-    change_form_template = "admin/audit/release/change_form.html"
-    actions = ["export_evidence"]
-
-    @admin.action(description="Export the evidence pack (JSON)", permissions=["view"])
-    def export_evidence(self, request: HttpRequest, queryset: QuerySet[Release]) -> Any:
-        return evidence_download(self, request, queryset, "release")
-
-    def get_urls(self) -> list[URLPattern]:
-        sign = self.admin_site.admin_view(self.sign_view)
-        return [path("<int:pk>/sign/", sign, name="audit_release_sign"), *super().get_urls()]
-
-    @admin.display(description="gate")
-    def gate(self, release: Release) -> str:
-        if release.pk is None:
-            return "—"
-        status = gate_status(release)
-        if status.met:
-            return f"met for configuration version {release.config_version}"
-        return f"not met for version {release.config_version}: waiting for " + ", ".join(
-            status.missing
-        )
-
-    def sign_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        release = Release.objects.filter(pk=pk).first()
-        if request.method != "POST" or release is None or not self.has_view_permission(request):
-            raise PermissionDenied
-        try:
-            sign_release_from_form(release, request)
-        except ValueError as exc:
-            self.message_user(request, str(exc), messages.ERROR)
-        return HttpResponseRedirect(reverse("admin:audit_release_change", args=[pk]))
-
-
-def sign_release_from_form(release: Release, request: HttpRequest) -> None:
-    if not request.user.has_perm(SIGN_OFF) and not request.user.has_perm(SIGN_OFF_RELEASE):
-        raise PermissionDenied
-    role = reviewer_role(request.user)
-    if not set(role.split(", ")) & set(release.required_roles):
-        raise ValueError(f"Your role ({role}) is not one this release's gate asks for.")
-    links = [line.strip() for line in request.POST.get("evidence", "").splitlines()]
-    sign_release(
-        release=release, reviewer=request.user, decision=request.POST.get("decision", ""),
-        notes=request.POST.get("notes", ""), evidence=links,
-    )  # fmt: skip
 
 
 @admin.register(Dashboard)

@@ -5,12 +5,15 @@ a form posted by hand that names it anyway gets a changelist back (or "No
 action selected"), which reads like a glitch rather than a refusal. Admin
 classes with actions take `GuardedActionsAdmin` as a base, before
 `admin.ModelAdmin`: such a POST is answered 403 and nothing runs.
+`ReadOnlyAdmin` is the audit rows' page: shown to readers, never added, changed or
+deleted here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
@@ -24,3 +27,14 @@ class GuardedActionsAdmin:
             if named - set(self.get_actions(request)):
                 raise PermissionDenied
         return super().changelist_view(request, extra_context)
+
+
+class ReadOnlyAdmin(GuardedActionsAdmin, admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
