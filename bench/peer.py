@@ -39,16 +39,15 @@ import secrets
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import harness
 import httpx
+import lean_client
 
 ROOT = harness.ROOT
 VENV = Path(os.environ.get("BENCH_PEER_VENV", Path.home() / ".cache/llmcaller-bench/litellm-venv"))
@@ -67,196 +66,6 @@ REDIS = os.environ.get("BENCH_PEER_REDIS", "redis://127.0.0.1:6379/13")
 MESSAGES = [{"role": "user", "content": "Say something short."}]
 CONCURRENCY = (1, 16, 64)
 STREAM_CONCURRENCY = (1, 64)
-# A content delta in either stream format (OpenAI's chunks, the v1 API's events).
-DELTA = re.compile(rb'"delta":\s*\{[^}]*"content":\s*"[^"]')
-
-
-# ---------------------------------------------------------------------------
-# The lean client: HTTP/1.1 keep-alive on bare asyncio streams, for streams and
-# exact call counts (wrk does the plain calls).
-
-
-class Connection:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def call(self, path: str, body: bytes, headers: dict[str, str]) -> tuple:
-        """POST; returns (status, ms to the first content delta or None, total ms,
-        content deltas seen, body)."""
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
-        head += "Content-Type: application/json\r\n"
-        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
-        head += f"Content-Length: {len(body)}\r\n\r\n"
-        started = time.perf_counter()
-        self.writer.write(head.encode() + body)
-        response_head = await self.reader.readuntil(b"\r\n\r\n")
-        status = int(response_head.split(b" ", 2)[1])
-        fields = {}
-        for line in response_head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            fields[name.strip().lower()] = value.strip().lower()
-        first = None
-        parts = []
-        if fields.get(b"transfer-encoding") == b"chunked":
-            while True:
-                size = int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16)
-                if size == 0:
-                    await self.reader.readuntil(b"\r\n")
-                    break
-                data = (await self.reader.readexactly(size + 2))[:-2]
-                if first is None and DELTA.search(data):
-                    first = (time.perf_counter() - started) * 1000
-                parts.append(data)
-        else:
-            data = await self.reader.readexactly(int(fields.get(b"content-length", 0)))
-            if DELTA.search(data):  # a whole stream in one body: its first chunk is here
-                first = (time.perf_counter() - started) * 1000
-            parts.append(data)
-        total = (time.perf_counter() - started) * 1000
-        if fields.get(b"connection") == b"close":
-            self.close()
-        content = b"".join(parts)
-        return status, first, total, len(DELTA.findall(content)), content
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
-
-
-async def _streams(port: int, request: dict, concurrency: int) -> dict:
-    """Streams at `concurrency`: SEQUENTIAL_STREAMS one after another at 1, else
-    as many as fit in STREAM_SECONDS. A stream is good when it answers 200 with
-    all 20 content deltas and `[DONE]`."""
-    body = json.dumps(request["body"]).encode()
-    firsts, totals, errors = [], [], 0
-    deadline = time.perf_counter() + STREAM_SECONDS
-    remaining = SEQUENTIAL_STREAMS if concurrency == 1 else None
-
-    async def worker() -> None:
-        nonlocal errors, remaining
-        connection = Connection(port)
-        while time.perf_counter() < deadline if remaining is None else remaining > 0:
-            if remaining is not None:
-                remaining -= 1
-            try:
-                status, first, total, deltas, content = await connection.call(
-                    request["path"], body, request["headers"]
-                )
-            except (OSError, asyncio.IncompleteReadError, ValueError):
-                errors += 1
-                connection.close()
-                continue
-            if status != 200 or deltas != CHUNKS or b"[DONE]" not in content or first is None:
-                errors += 1
-                continue
-            firsts.append(first)
-            totals.append(total)
-        connection.close()
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
-    return {"first_p50": _median(firsts), "first_p99": _p99(firsts), "total_p50": _median(totals),
-            "total_p99": _p99(totals), "rate": len(totals) / elapsed, "errors": errors,
-            "calls": len(totals) + errors}  # fmt: skip
-
-
-async def _exact_calls(port: int, requests: list[dict], calls: int, concurrency: int) -> dict:
-    """`calls` calls spread over `requests`, `concurrency` at a time: (made, answered 200)."""
-    queue = [requests[i % len(requests)] for i in range(calls)]
-    answered = 0
-
-    async def worker() -> None:
-        nonlocal answered
-        connection = Connection(port)
-        while queue:
-            request = queue.pop()
-            body = json.dumps(request["body"]).encode()
-            try:
-                status, *_ = await connection.call(request["path"], body, request["headers"])
-                answered += status == 200
-            except (OSError, asyncio.IncompleteReadError):
-                connection.close()
-        connection.close()
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return {"made": calls, "answered": answered}
-
-
-async def _one(port: int, request: dict) -> tuple:
-    connection = Connection(port)
-    try:
-        return await connection.call(
-            request["path"], json.dumps(request["body"]).encode(), request["headers"]
-        )
-    finally:
-        connection.close()
-
-
-def _median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
-def _p99(values: list[float]) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[max(0, int(len(ordered) * 0.99) - 1)]
-
-
-# ---------------------------------------------------------------------------
-# Memory: the summed resident memory of a process and its descendants, sampled.
-
-
-class MemorySampler(threading.Thread):
-    def __init__(self, pid: int, interval: float = 0.25) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.interval, self.peak, self.processes = pid, interval, 0, 0
-        self._stop_event = threading.Event()
-
-    def run(self) -> None:
-        while not self._stop_event.wait(self.interval):
-            pids = _tree(self.pid)
-            total = sum(_rss(pid) for pid in pids)
-            if total > self.peak:
-                self.peak, self.processes = total, len(pids)
-
-    def stop(self) -> float:
-        self._stop_event.set()
-        self.join()
-        return self.peak / 2**20
-
-
-def _tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            children.setdefault(parent, []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
-def _rss(pid: int) -> int:
-    try:
-        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, IndexError):
-        return 0
-
-
 # ---------------------------------------------------------------------------
 # Servers.
 
@@ -266,7 +75,7 @@ class Server:
 
     def __init__(self, name: str, workers: int, process: subprocess.Popen, requests: dict) -> None:
         self.name, self.workers, self.process, self.requests = name, workers, process, requests
-        self.memory = MemorySampler(process.pid)
+        self.memory = harness.MemorySampler(process.pid)
         self.memory.start()
 
     def stop(self, graceful: bool = True) -> float:
@@ -441,7 +250,7 @@ def measure(server: Server | None, workdir: Path, kinds: tuple[str, ...]) -> dic
     base = f"http://127.0.0.1:{_port(server)}"
     results: dict = {"calls": 0}
     for name, request in server.requests.items():  # each answers before it is measured
-        answer = asyncio.run(_one(_port(server), request))
+        answer = asyncio.run(lean_client.one(_port(server), request))
         results["calls"] += 1
         if answer[0] != 200:
             print(f"  {server.name} answered {name} with {answer[0]}: {answer[4][:300]!r}")
@@ -457,10 +266,17 @@ def measure(server: Server | None, workdir: Path, kinds: tuple[str, ...]) -> dic
             results["calls"] += cell["requests"]
         stream = {"chat": "stream", "mcp": "mcp_stream"}[kind]
         for connections in STREAM_CONCURRENCY:
-            cell = asyncio.run(_streams(_port(server), server.requests[stream], connections))
+            cell = asyncio.run(_time_streams(_port(server), server.requests[stream], connections))
             results[(stream, connections)] = cell
             results["calls"] += cell["calls"]
     return results
+
+
+def _time_streams(port: int, request: dict, concurrency: int):
+    return lean_client.time_streams(
+        port, request, concurrency, seconds=STREAM_SECONDS, sequential=SEQUENTIAL_STREAMS,
+        chunks=CHUNKS,
+    )  # fmt: skip
 
 
 def _port(server: Server) -> int:
@@ -474,7 +290,7 @@ def audit(server: Server, env: dict) -> dict:
     v1["headers"] = {**v1["headers"], "X-Client-Request-Id": "peer-audit"}
     mcp = dict(server.requests["mcp"])
     mcp["body"] = {**mcp["body"], "requestId": "peer-audit"}
-    made = asyncio.run(_exact_calls(GATEWAY_PORT, [v1, mcp], AUDIT_CALLS, 64))
+    made = asyncio.run(lean_client.exact_calls(GATEWAY_PORT, [v1, mcp], AUDIT_CALLS, 64))
     made["peak_mib"] = server.stop(graceful=True)
     script = (
         "import json; from audit.models import CallRecord as R; "
@@ -689,7 +505,7 @@ def _measure_direct(server: Server, workdir: Path) -> dict:
         )
     for connections in STREAM_CONCURRENCY:
         results[("stream", connections)] = asyncio.run(
-            _streams(UPSTREAM_PORT, server.requests["stream"], connections)
+            _time_streams(UPSTREAM_PORT, server.requests["stream"], connections)
         )
     server.memory.stop()
     return results

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import harness
+import lean_client
 import peer
 
 
@@ -70,7 +71,7 @@ async def _calls(request: dict, seconds: float, concurrency: int) -> int:
 
     async def loop() -> None:
         nonlocal count
-        connection = peer.Connection(peer.GATEWAY_PORT)
+        connection = lean_client.Connection(peer.GATEWAY_PORT)
         while time.perf_counter() < deadline:
             await connection.call(request["path"], body, request["headers"])
             count += 1

@@ -30,6 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+from harness import rss_mb, worker_pids
 
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
@@ -170,30 +171,11 @@ async def _report_memory(server_pid: int, made: Counter[str]) -> None:
 
 
 def _print_memory(server_pid: int, made: Counter[str], elapsed: float, label: str = "") -> None:
-    workers = _workers(server_pid)
-    memory = ", ".join(f"worker {pid}: {_rss_mb(pid):.1f} MB" for pid in workers)
+    workers = worker_pids(server_pid)
+    memory = ", ".join(f"worker {pid}: {rss_mb(pid):.1f} MB" for pid in workers)
     when = label or f"{elapsed / 60:.0f} min"
     calls = sum(n for kind, n in made.items() if kind in MIX)
     print(f"  {when:>6}  calls {calls:>7}  {memory}", flush=True)
-
-
-def _workers(pid: int) -> list[int]:
-    """uvicorn's worker processes (not multiprocessing's resource tracker)."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        commands = {int(c): Path(f"/proc/{c}/cmdline").read_bytes() for c in children}
-    except OSError:
-        return []
-    return sorted(c for c, command in commands.items() if b"resource_tracker" not in command)
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0
-    line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
-    return int(line.split()[1]) / 1024
 
 
 def _report(env: dict[str, str], made: Counter[str]) -> None:
