@@ -41,8 +41,6 @@ def environment(workdir: Path, *, port: int, workers: str, **extra: str) -> dict
         "DATABASE_URL": database,
         "LLMCALLER_PORT": str(port),
         "LLMCALLER_WORKERS": workers,
-        # Without Redis each worker counts limits alone: no client limits are benched.
-        "LLMCALLER_ALLOW_UNSHARED_WORKERS": "true",
         # Every bench call comes from 127.0.0.1: the per-address limit (600 a
         # minute by default) would refuse most of them.
         "LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE": "0",

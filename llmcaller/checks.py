@@ -4,10 +4,9 @@ llmcaller.W001   the token pepper is the embedded default: fine on one
                  machine, but anyone with the source can test stolen hashes
 llmcaller.E001   the pepper is set but empty or shorter than 32 characters
 llmcaller.E002   production: the secret key is missing, the embedded default or weak
-llmcaller.E003   more than one worker without Redis: each would count rate limits,
-                 stream slots and budgets alone and keep its own circuits, so a
-                 client would get N times its limit (LLMCALLER_ALLOW_UNSHARED_WORKERS
-                 accepts that, for benchmarks; llmcaller.W002 then says so)
+llmcaller.W002   several workers on PostgreSQL without Redis: they share control state
+                 through files on this machine, so workers on other hosts would
+                 count rate limits, stream slots and budgets apart
 llmcaller.E004   production: no LLMCALLER_SECRETS_KEYS (stored credentials would
                  be encrypted under a key derived from the secret key)
 llmcaller.E005   production: the token pepper is the embedded default
@@ -21,6 +20,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import connections
 
 MIN_PEPPER_LENGTH = 32
 MIN_SECRET_KEY_LENGTH = 50  # as Django's own security.W009
@@ -94,24 +94,17 @@ def check_production_secrets(app_configs, **kwargs) -> list[CheckMessage]:
 
 @register(deploy=False)
 def check_shared_state(app_configs, **kwargs) -> list[CheckMessage]:
-    workers = settings.LLMCALLER_WORKERS
-    if workers <= 1 or settings.REDIS_URL:
+    # One machine's workers share through llmcaller.machine_cache; on SQLite that
+    # is the whole deployment. A shared database suggests more hosts.
+    sqlite = connections["default"].vendor == "sqlite"
+    if settings.LLMCALLER_WORKERS <= 1 or settings.REDIS_URL or sqlite:
         return []
-    if settings.LLMCALLER_ALLOW_UNSHARED_WORKERS:
-        return [
-            Warning(
-                f"{workers} workers without Redis: each counts rate limits, stream slots "
-                "and budgets alone and keeps its own circuits (accepted by "
-                "LLMCALLER_ALLOW_UNSHARED_WORKERS).",
-                id="llmcaller.W002",
-            )
-        ]
     return [
-        Error(
-            f"LLMCALLER_WORKERS is {workers} but REDIS_URL is empty: each worker would "
-            "count rate limits, stream slots and budgets alone and keep its own circuits, "
-            f"so a client would get {workers} times its limits.",
-            hint="Set REDIS_URL (docs/DEPLOYMENT.md), or serve with LLMCALLER_WORKERS=1.",
-            id="llmcaller.E003",
+        Warning(
+            f"{settings.LLMCALLER_WORKERS} workers without Redis share rate limits, stream "
+            "slots, budgets and circuits through files on this machine only: gateways on "
+            "other hosts count apart.",
+            hint="Set REDIS_URL when more than one host serves (docs/DEPLOYMENT.md).",
+            id="llmcaller.W002",
         )
     ]

@@ -154,8 +154,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 #   tokens     token look-ups (misses too) and failed-attempt counts: what a
 #              caller with random tokens can fill
 #   responses  the clients' opt-in response cache
-# With REDIS_URL every worker and host shares them; without it each process
-# keeps its own in memory (and more than one worker is refused: llmcaller.E003).
+# With REDIS_URL every worker and host shares them. Without it one worker keeps
+# them in memory, and several workers of one machine share them through files
+# beside the database (llmcaller.machine_cache; docs/DEPLOYMENT.md).
 REDIS_URL = env.str("REDIS_URL", default="")
 LLMCALLER_RESPONSE_CACHE_URL = env.str("LLMCALLER_RESPONSE_CACHE_URL", default=REDIS_URL)
 LLMCALLER_TOKEN_CACHE_MAX_ENTRIES = int(
@@ -185,7 +186,21 @@ _CACHE_PREFIX = env.str("LLMCALLER_CACHE_PREFIX", default="llmcaller")
 _CONTROL_MAX_ENTRIES = 100_000
 
 
+LLMCALLER_WORKERS = env.int("LLMCALLER_WORKERS", default=1)
+_SHARED_STATE_BASE = (
+    DATABASES["default"]["NAME"]
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    else VAR_DIR / "llmcaller"
+)
+
+
 def _cache(alias: str, url: str, max_entries: int) -> dict:
+    if not url and LLMCALLER_WORKERS > 1:
+        return {
+            "BACKEND": "llmcaller.machine_cache.MachineCache",
+            "LOCATION": f"{_SHARED_STATE_BASE}.{alias}-cache",
+            "OPTIONS": {"MAX_ENTRIES": max_entries},
+        }
     if not url:
         return {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
@@ -216,10 +231,7 @@ CACHES = {
 
 LLMCALLER_HOST = env.str("LLMCALLER_HOST", default="127.0.0.1")
 LLMCALLER_PORT = env.int("LLMCALLER_PORT", default=4037)
-LLMCALLER_WORKERS = env.int("LLMCALLER_WORKERS", default=1)
-# Without Redis, more than one worker is refused (llmcaller.E003): each would
-# count limits alone. This accepts that, for benchmarks of the embedded default.
-LLMCALLER_ALLOW_UNSHARED_WORKERS = env.bool("LLMCALLER_ALLOW_UNSHARED_WORKERS", default=False)
+# LLMCALLER_WORKERS is read with the caches above: it decides where they live.
 
 # --- Upstream timeouts and pool ----------------------------------------------
 

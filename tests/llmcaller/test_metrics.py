@@ -3,9 +3,6 @@ workers too (the gateway as deployed: `llmcaller.serve` with two workers)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from ipaddress import ip_network
@@ -20,8 +17,8 @@ from llmcaller.redis_cache import RedisCache
 from llmcaller.tokens import issue_token
 from tests.factories import ClientFactory
 from tests.llmcaller.helpers import CHAT_MODEL, chat_body
-from tests.llmcaller.test_shutdown import _wait_until_up
-from tests.sandbox import BASE_DIR, closed_port_url
+from tests.llmcaller.served import served_gateway
+from tests.sandbox import closed_port_url
 
 SCRAPER = "scraper-token-for-tests"
 
@@ -133,34 +130,12 @@ CALLS, REFUSED = 40, 6
 
 @pytest.fixture
 def two_workers(tmp_path: Path, upstream) -> Iterator[tuple[str, str, Path]]:
-    metrics_dir = tmp_path / "metrics"
-    port = closed_port_url().rsplit(":", 1)[1]
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.sqlite3'}",
-           "LLMCALLER_PORT": port, "LLMCALLER_WORKERS": "2", "LLMCALLER_LOG_LEVEL": "WARNING",
-           "LLMCALLER_METRICS_TOKEN": SCRAPER,
-           # Counting per worker is what this test is about, not shared limits.
-           "LLMCALLER_ALLOW_UNSHARED_WORKERS": "true"}  # fmt: skip
-    manage = [sys.executable, "manage.py"]
-    for command in (
-        ["migrate", "-v0"],
-        ["add_provider", "sandbox", "--kind", "lmstudio", "--base-url", upstream.url],
-    ):
-        subprocess.run([*manage, *command], env=env, cwd=BASE_DIR, check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
-    token = subprocess.run(
-        [*manage, "issue_token", "metrics-test", "--create", "--methods", "chat"],
-        env=env, cwd=BASE_DIR, check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
     # serve.py empties the directory it is given; the workers fill it.
-    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    server = subprocess.Popen([sys.executable, "-m", "llmcaller.serve"], env=env, cwd=BASE_DIR)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, seconds=90)  # two workers start slowly on a busy machine
-        yield url, token, metrics_dir
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    with served_gateway(tmp_path, upstream.url, "metrics-test", LLMCALLER_METRICS_TOKEN=SCRAPER,
+                        PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)) as gateway:  # fmt: skip
+        yield gateway.url, gateway.token, metrics_dir
 
 
 def test_a_scrape_of_either_worker_counts_the_calls_of_both(two_workers, upstream):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from django.db import connections
 
 from llmcaller.checks import check_production_secrets, check_shared_state
 
@@ -66,28 +67,23 @@ def test_the_gateway_does_not_start_in_production_without_real_secrets(change, c
     assert check_id in result.stderr and "The gateway does not start" in result.stderr
 
 
-def test_several_workers_without_redis_are_refused_and_told_why():
-    env = {**PRODUCTION, "LLMCALLER_WORKERS": "3"}
-    del env["REDIS_URL"], env["LLMCALLER_RESPONSE_CACHE_URL"]
-
-    result = _run("-m", "llmcaller.serve", **env)
-
-    assert result.returncode != 0
-    assert "llmcaller.E003" in result.stderr
-    assert "a client would get 3 times its limits" in result.stderr
-
-
-def test_shared_state_check(settings):
+def test_several_workers_without_redis_are_told_other_hosts_count_apart(settings, monkeypatch):
     settings.LLMCALLER_WORKERS, settings.REDIS_URL = 2, ""
-    settings.LLMCALLER_ALLOW_UNSHARED_WORKERS = False
-    assert [m.id for m in check_shared_state(None)] == ["llmcaller.E003"]
+    monkeypatch.setattr(connections["default"], "vendor", "postgresql")  # a shared database
 
-    settings.LLMCALLER_ALLOW_UNSHARED_WORKERS = True
-    assert [m.id for m in check_shared_state(None)] == ["llmcaller.W002"]
+    (message,) = check_shared_state(None)
 
+    assert message.id == "llmcaller.W002" and "on this machine only" in message.msg
     settings.REDIS_URL = "redis://127.0.0.1:6379/0"
     assert check_shared_state(None) == []
-    settings.LLMCALLER_WORKERS, settings.REDIS_URL = 1, ""
+
+
+def test_several_workers_of_the_embedded_default_start_without_redis(settings, monkeypatch):
+    # They share control state through the machine cache: nothing to warn of.
+    monkeypatch.setattr(connections["default"], "vendor", "sqlite")
+    settings.LLMCALLER_WORKERS, settings.REDIS_URL = 4, ""
+    assert check_shared_state(None) == []
+    settings.LLMCALLER_WORKERS = 1
     assert check_shared_state(None) == []
 
 

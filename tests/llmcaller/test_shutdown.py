@@ -4,11 +4,8 @@ flight, and every answered call has its record, no more and no less."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -18,35 +15,15 @@ import httpx
 import pytest
 
 from tests.llmcaller.helpers import chat_body
-from tests.sandbox import BASE_DIR, closed_port_url
+from tests.llmcaller.served import served_gateway
 
 CALLS = 120
 
 
 @pytest.fixture
 def deployed_gateway(tmp_path: Path, upstream):
-    database = tmp_path / "gateway.sqlite3"
-    port = closed_port_url().rsplit(":", 1)[1]
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "LLMCALLER_PORT": port,
-           "LLMCALLER_ALLOW_UNSHARED_WORKERS": "true",  # shutdown, not limits, is tested
-           "LLMCALLER_WORKERS": "2", "LLMCALLER_LOG_LEVEL": "WARNING"}  # fmt: skip
-    manage = [sys.executable, "manage.py"]
-    for command in (
-        ["migrate", "-v0"],
-        ["add_provider", "sandbox", "--kind", "lmstudio", "--base-url", upstream.url],
-    ):
-        subprocess.run([*manage, *command], env=env, cwd=BASE_DIR, check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
-    token = subprocess.run(
-        [*manage, "issue_token", "shutdown-test", "--create", "--methods", "chat"],
-        env=env, cwd=BASE_DIR, check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
-    server = subprocess.Popen([sys.executable, "-m", "llmcaller.serve"], env=env, cwd=BASE_DIR)
-    url = f"http://127.0.0.1:{port}"
-    _wait_until_up(url)
-    yield url, token, server, database
-    if server.poll() is None:
-        server.kill()
+    with served_gateway(tmp_path, upstream.url, "shutdown-test") as gateway:
+        yield gateway.url, gateway.token, gateway.server, gateway.database
 
 
 def test_every_answered_call_has_its_record_after_a_graceful_shutdown(deployed_gateway, upstream):
@@ -89,14 +66,3 @@ def _wait_for_upstream_calls(upstream, at_least: int, seconds: float = 30.0) -> 
             return
         time.sleep(0.02)
     raise AssertionError(f"no calls reached the upstream: {upstream.requests()}")
-
-
-def _wait_until_up(url: str, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/livez", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError("the gateway did not start")
