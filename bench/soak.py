@@ -35,8 +35,9 @@ from harness import rss_mb, worker_pids
 ROOT = Path(__file__).resolve().parent.parent
 SECONDS = float(os.environ.get("SOAK_SECONDS", "600"))
 WORKERS = os.environ.get("SOAK_WORKERS", "2")
-# Workers share limits, circuits and caches through Redis (a deployment with more
-# than one worker must: llmcaller.E003); its own database, as `make bench` uses 14.
+# Workers share limits, circuits and caches through Redis, as a deployment of
+# several hosts does (one machine's workers could use the machine cache); its own
+# database, as `make bench` uses 14.
 REDIS_URL = os.environ.get("SOAK_REDIS_URL", "redis://127.0.0.1:6379/14")
 CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY", "16"))
 GATEWAY_PORT = int(os.environ.get("SOAK_GATEWAY_PORT", "18137"))

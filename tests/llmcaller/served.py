@@ -56,7 +56,7 @@ def served_gateway(
         [sys.executable, "-m", "llmcaller.serve"], env=full_env, cwd=BASE_DIR
     )
     try:
-        _wait_until_up(gateway.url, seconds=90)  # several workers start slowly on a busy machine
+        wait_until_up(gateway.url, seconds=90)  # several workers start slowly on a busy machine
         yield gateway
     finally:
         if gateway.server.poll() is None:
@@ -67,7 +67,7 @@ def served_gateway(
                 gateway.server.kill()
 
 
-def _wait_until_up(url: str, seconds: float) -> None:
+def wait_until_up(url: str, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -75,4 +75,4 @@ def _wait_until_up(url: str, seconds: float) -> None:
             return
         except httpx.HTTPError:
             time.sleep(0.1)
-    raise AssertionError("the gateway did not start")
+    raise AssertionError(f"the gateway at {url} did not start")

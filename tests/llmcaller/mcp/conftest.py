@@ -9,14 +9,13 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.llmcaller.served import wait_until_up
 from tests.sandbox import BASE_DIR, SandboxUpstream, closed_port_url
 
 EVERY_METHOD = "chat,chatStream,embed,models,getHealth,explainRoute"
@@ -74,21 +73,10 @@ def workers(deployment: Deployment) -> Iterator[list[str]]:
             processes.append(subprocess.Popen(command, env=env, cwd=BASE_DIR))
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
-            _wait_until_up(url)
+            wait_until_up(url)
         yield urls
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
-
-
-def _wait_until_up(url: str, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/livez", timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError(f"the gateway at {url} did not start")
