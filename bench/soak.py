@@ -3,7 +3,8 @@
 It starts two sandbox upstreams (one healthy; one that answers 503 to every
 call, the upstream faults) and the gateway (`llmcaller.serve`, SOAK_WORKERS
 workers, default 2) on a throw-away SQLite database and, with more than one
-worker, Redis (SOAK_REDIS_URL, default database 14 on 127.0.0.1), provisions
+worker, Redis (SOAK_REDIS_URL, default database 14 on 127.0.0.1; empty: the
+workers share through the machine cache instead), provisions
 both providers and a client token through the management commands, then sends SOAK_SECONDS
 (default 600) of traffic at SOAK_CONCURRENCY (default 16): chats, streams,
 embeds, invalid bodies (400), unknown tokens (401) and calls pinned to the
@@ -75,7 +76,8 @@ def main() -> None:
         gateway = _start([sys.executable, "-m", "llmcaller.serve"], env, workdir)
         processes.append(gateway)
         _wait_for(f"{GATEWAY}/livez")
-        redis = f"Redis {REDIS_URL}" if WORKERS != "1" else "no Redis"
+        shared = f"Redis {REDIS_URL}" if REDIS_URL else "the machine cache (no Redis)"
+        redis = shared if WORKERS != "1" else "no Redis"
         print(f"Soak: {SECONDS:.0f} s, {WORKERS} workers, concurrency {CONCURRENCY}, SQLite, "
               f"{redis}, {os.cpu_count()} cores (shared: other work may run too)")  # fmt: skip
         made = asyncio.run(_traffic(token, gateway.pid))

@@ -18,7 +18,9 @@ each cache in a file of its own and speaks one SQL statement per operation
 - integers are stored as SQLite integers, so `incr` is one atomic UPDATE; any
   other value is pickled, as Django's own backends do;
 - expired entries are swept, and the oldest culled past MAX_ENTRIES, every
-  SWEEP_EVERY writes of a process.
+  SWEEP_EVERY writes of a process;
+- a failure of the file (a full disk, say) is raised as CacheUnavailable, so
+  each caller degrades as it does when Redis does not answer.
 
 It is for one machine: workers on other hosts do not see the file, and share
 through Redis instead (REDIS_URL; docs/DEPLOYMENT.md).
@@ -32,12 +34,15 @@ import pickle
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+
+from llmcaller.metrics import CACHE_ERRORS
+from llmcaller.redis_cache import CacheUnavailable
 
 NEVER = 1e300  # the expiry of an entry set with timeout=None
 SWEEP_EVERY = 1_000  # writes of one process between sweeps of expired entries
@@ -88,6 +93,17 @@ def _file(path: Path) -> _File:
             if opened is None or opened.pid != os.getpid():
                 opened = _files[key] = _File(path)
     return opened
+
+
+@contextmanager
+def _answering(path: Path, operation: str) -> Iterator[_File]:
+    """The file, with its failures (a full disk, a directory it cannot create) raised
+    as CacheUnavailable: callers degrade as they do when Redis does not answer."""
+    try:
+        yield _file(path)
+    except (sqlite3.Error, OSError) as exc:
+        CACHE_ERRORS.labels(operation).inc()
+        raise CacheUnavailable(f"the machine cache at {path} failed: {exc}") from exc
 
 
 def _stored(value: Any) -> Any:
@@ -209,24 +225,22 @@ class MachineCache(BaseCache):
         return None if timeout is None else self.clock() + timeout
 
     def _read(self, sql: str, *args: Any) -> list[tuple]:
-        file = _file(self.path)
-        with file.guard:
+        with _answering(self.path, "read") as file, file.guard:
             return file.db.execute(sql, (*args, self.clock())).fetchall()
 
     def _write(self, sql: str, *args: Any) -> tuple[int, list[tuple]]:
         """Rows changed, and any a RETURNING clause gave (read before the statement ends)."""
-        file = _file(self.path)
-        with file.guard, file.writing():
+        with _answering(self.path, "write") as file, file.guard, file.writing():
             cursor = file.db.execute(sql, args)
             rows = cursor.fetchall()
+            changed = cursor.rowcount
             self._sweep(file)
-        return cursor.rowcount, rows
+        return changed, rows
 
     def _write_many(self, sql: str, rows: list[tuple]) -> None:
         if not rows:
             return
-        file = _file(self.path)
-        with file.guard, file.writing():
+        with _answering(self.path, "write") as file, file.guard, file.writing():
             file.db.execute("BEGIN")
             try:
                 file.db.executemany(sql, rows)

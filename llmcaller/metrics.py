@@ -56,7 +56,7 @@ REJECTIONS = Counter(
 )
 CACHE_ERRORS = Counter(
     "llmcaller_cache_errors",
-    "Errors from the shared cache (Redis), by cache operation.",
+    "Errors from the shared cache (Redis: by cache operation; the machine cache: read, write).",
     ["operation"],
 )
 RATE_REJECTED = REJECTIONS.labels(limit="rate")

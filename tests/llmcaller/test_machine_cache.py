@@ -137,3 +137,15 @@ def test_workers_in_other_processes_count_on_the_same_entries(tmp_path):
     store = MachineCache(str(location), {})
     assert store.get("rate") == 2 * ROUNDS
     assert sum(wins) == ROUNDS, wins  # each claim had one winner
+
+
+def test_a_file_that_cannot_be_used_reads_as_a_cache_that_does_not_answer(tmp_path):
+    """Callers fail open on ConnectionError (rate limits, stream slots) or fall back
+    to the database (budgets, tokens), as when Redis does not answer."""
+    (tmp_path / "not-a-directory").write_text("")
+    store = MachineCache(str(tmp_path / "not-a-directory" / "control-cache"), {})
+
+    with pytest.raises(ConnectionError, match="machine cache"):
+        store.add("rate", 0, 60)
+    with pytest.raises(ConnectionError):
+        store.get_many(["rate"])
