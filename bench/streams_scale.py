@@ -191,6 +191,10 @@ def _print_setup(env: dict[str, str], files: int, worker: int) -> None:
     worker_files = re.search(r"Max open files\s+(\d+)", limits).group(1)
     print(f"Open files: limit {files} here, {worker_files} in the worker (pid {worker})")
     print(f"UPSTREAM_MAX_CONNECTIONS {env['UPSTREAM_MAX_CONNECTIONS']}")
+    from django.conf import settings  # read from the same environment as the worker's
+
+    print(f"The worker's collector thresholds (LLMCALLER_GC_THRESHOLDS): "
+          f"{','.join(map(str, settings.LLMCALLER_GC_THRESHOLDS))}")  # fmt: skip
     print(f"\n{STREAMS} streams via {DOOR}, opened over {RAMP:g} s; upstream: {CHUNKS} deltas, "
           f"one every {INTERVAL:g} s; 1 gateway worker")  # fmt: skip
 

@@ -28,6 +28,18 @@ def _positive(name: str, value: float) -> float:
     return value
 
 
+def _gc_thresholds(name: str, values: list[str]) -> tuple[int, int, int]:
+    try:
+        thresholds = tuple(int(value) for value in values)
+    except ValueError:
+        thresholds = ()
+    if len(thresholds) != 3 or min(thresholds) <= 0:
+        raise ImproperlyConfigured(
+            f"{name} takes three whole numbers greater than zero, got {','.join(values)!r}."
+        )
+    return thresholds
+
+
 def _networks(name: str, values: list[str]) -> tuple[IPv4Network | IPv6Network, ...]:
     try:
         return tuple(ip_network(value.strip(), strict=False) for value in values if value.strip())
@@ -550,6 +562,15 @@ LLMCALLER_STREAM_CHUNK_SIZE = int(
 # frees itself after this.
 LLMCALLER_STREAM_SLOT_TTL = _positive(
     "LLMCALLER_STREAM_SLOT_TTL", env.int("LLMCALLER_STREAM_SLOT_TTL", default=900)
+)
+# The cycle collector's thresholds in each worker (gc.set_threshold). A full pass
+# stops the worker while it walks every live object, some 240 for each open
+# stream: 85 ms with 1,000 open, every stream's next chunk waiting. Python's
+# (700, 10, 10) ran one every ~80,000 new objects, three while 1,000 streams
+# opened; these run one every ~600,000, and keep young passes under ~3 ms
+# (docs/BENCHMARKS.md, "Streams at scale").
+LLMCALLER_GC_THRESHOLDS = _gc_thresholds(
+    "LLMCALLER_GC_THRESHOLDS", env.list("LLMCALLER_GC_THRESHOLDS", default=["2000", "2", "100"])
 )
 # Prompts and answers appear in the call log only when this is on.
 LLMCALLER_LOG_PROMPTS = env.bool("LLMCALLER_LOG_PROMPTS", default=False)

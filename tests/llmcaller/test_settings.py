@@ -45,3 +45,16 @@ def test_a_short_trail_key_stops_startup():
     assert result.returncode != 0
     assert "AUDIT_TRAIL_KEYS takes id:secret pairs" in result.stderr
     assert "too-short" not in result.stderr  # a secret never reaches an error message
+
+
+def test_malformed_collector_thresholds_stop_startup():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "LLMCALLER_GC_THRESHOLDS": "2000,2"},
+        capture_output=True,
+        text=True,
+    )
+
+    assert result.returncode != 0
+    assert "LLMCALLER_GC_THRESHOLDS takes three whole numbers greater than zero" in result.stderr
