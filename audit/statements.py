@@ -33,16 +33,18 @@ def prepare_content(db: BaseDatabaseWrapper, seq: int, values: dict[str, Any]) -
     return [seq, *(field.get_db_prep_save(values[field.attname], db) for field in fields)]
 
 
-def insert_records(cursor: CursorWrapper, rows: Sequence[list[Any]]) -> None:
+def insert_records(cursor: CursorWrapper | Any, rows: Sequence[list[Any]]) -> None:
     sql = _sql()
     if sql.insert_record_columns and len(rows) > 1:
         columns = [list(column) for column in zip(*rows, strict=True)]
         cursor.execute(sql.insert_record_columns, columns)
+    elif len(rows) == 1:  # psycopg's executemany costs a pipeline of its own
+        cursor.execute(sql.insert_record, rows[0])
     else:
         cursor.executemany(sql.insert_record, rows)
 
 
-def insert_contents(cursor: CursorWrapper, rows: Sequence[list[Any]]) -> None:
+def insert_contents(cursor: CursorWrapper | Any, rows: Sequence[list[Any]]) -> None:
     if rows:
         cursor.executemany(_sql().insert_content, rows)
 

@@ -43,6 +43,9 @@ GATEWAY_PORT = int(os.environ.get("BENCH_GATEWAY_PORT", "18037"))
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 WORKERS = os.environ.get("BENCH_WORKERS", "2")
 BENCH_AUDIT_CALLS = int(os.environ.get("BENCH_AUDIT_CALLS", "5000"))
+CONCURRENCY = [int(n) for n in os.environ.get("BENCH_CONCURRENCY", "1,16,64").split(",")]
+# Only the wrk table: for comparing one change's added latency, run after run.
+CHAT_ONLY = os.environ.get("BENCH_CHAT_ONLY", "") not in ("", "0")
 MESSAGES = [{"role": "user", "content": "Say something short."}]
 
 
@@ -63,15 +66,17 @@ def main() -> None:
         processes.append(start_gateway(env, workdir))
         print_machine(env)
         _bench_chat(workdir, token)
-        _bench_stream_first_delta(token)
-        _bench_failover(env, token)
-        calls, answered = asyncio.run(_load(token, BENCH_AUDIT_CALLS, 64))
+        if not CHAT_ONLY:
+            _bench_stream_first_delta(token)
+            _bench_failover(env, token)
+            calls, answered = asyncio.run(_load(token, BENCH_AUDIT_CALLS, 64))
         processes.pop().send_signal(signal.SIGTERM)  # graceful: in-flight calls finish
     finally:
         for process in processes:
             process.terminate()
             process.wait(timeout=30)
-    _report_records(env, calls, answered)
+    if not CHAT_ONLY:
+        _report_records(env, calls, answered)
     drop_database(env["DATABASE_URL"])
     shutil.rmtree(workdir, ignore_errors=True)
 
@@ -83,7 +88,7 @@ def _bench_chat(workdir: Path, token: str) -> None:
     print(f"\nNon-streaming chat, wrk {DURATION} per row, gateway with {WORKERS} workers")
     print(f"{'conc':>4} | {'direct p50/p99 ms':>18} {'calls/s':>8} | "
           f"{'gateway p50/p99 ms':>19} {'calls/s':>8} | {'added p50 ms':>12}")  # fmt: skip
-    for connections in (1, 16, 64):
+    for connections in CONCURRENCY:
         up = wrk(workdir, f"http://127.0.0.1:{UPSTREAM_PORT}/v1/chat/completions", direct,
                  {}, connections, DURATION)  # fmt: skip
         gw = wrk(workdir, f"http://127.0.0.1:{GATEWAY_PORT}/mcp/chat", gateway,

@@ -24,13 +24,15 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRATCH_DATABASE = "llmcaller_bench"
+# Engineers sharing one server give their runs databases of their own.
+SCRATCH_DATABASE = os.environ.get("BENCH_SCRATCH_DATABASE", "llmcaller_bench")
 
 
 def environment(workdir: Path, *, port: int, workers: str, **extra: str) -> dict[str, str]:
     """The gateway's environment: a throw-away SQLite file, or the scratch database
-    `llmcaller_bench` on the PostgreSQL server DATABASE_URL names (REDIS_URL, if
-    set, is passed on). `extra` adds or overrides variables."""
+    `llmcaller_bench` (or BENCH_SCRATCH_DATABASE) on the PostgreSQL server
+    DATABASE_URL names (REDIS_URL, if set, is passed on). `extra` adds or
+    overrides variables."""
     server = os.environ.get("DATABASE_URL", "")
     if server.startswith("postgres"):
         database = urlunsplit(urlsplit(server)._replace(path=f"/{SCRATCH_DATABASE}"))

@@ -15,7 +15,10 @@ believed only from peers in `LLMCALLER_TRUSTED_PROXIES`. A lookup (token →
 client) is cached for `LLMCALLER_TOKEN_CACHE_SECONDS`, misses included; expiry
 is checked on every call against the cached expiry time, and revocation drops
 the cached entry (other processes without a shared cache see it within the
-cache time). Look-ups live in the cache "tokens", apart from the control state,
+cache time). A look-up found is also kept in this process for
+LLMCALLER_MEMO_SECONDS (`routing.memo`), which saves the Redis round trip: a
+revocation drops it at once in the process that revoked, and other processes
+see it within that time. Look-ups live in the cache "tokens", apart from the control state,
 so random tokens cannot evict rate counters or breakers; when it does not
 answer, the database decides (revocation still holds). A static token's
 `last_used_at` is written at most once a minute.
@@ -49,6 +52,7 @@ from llmcaller.tokens import (
     hash_token,
     oauth_checksum,
 )
+from routing import memo as memos
 
 logger = logging.getLogger("llmcaller.auth")
 
@@ -185,11 +189,20 @@ async def _lookup(raw: str) -> _TokenRecord | None:
     else:
         digest, key, load = hash_token(raw), CACHE_KEY, _load_static_token
     key = key.format(digest)
+    record = memos.tokens.get(key)
+    if record is not None:
+        return record
+    generation = memos.tokens.generation  # a revocation from now on is not undone
     cached = _cache_call("get", key)
     if cached is not None:
-        return None if cached == _MISSING else cached
+        if cached == _MISSING:
+            return None  # not kept here: random tokens would fill the memo
+        memos.tokens.put(key, cached, generation)
+        return cached
     record = await load(digest)
     _cache_call("set", key, record or _MISSING, settings.LLMCALLER_TOKEN_CACHE_SECONDS)
+    if record is not None:
+        memos.tokens.put(key, record, generation)
     return record
 
 

@@ -447,6 +447,12 @@ LLMCALLER_TOKEN_PEPPER = env.str("LLMCALLER_TOKEN_PEPPER", default=EMBEDDED_TOKE
 LLMCALLER_TOKEN_CACHE_SECONDS = _positive(
     "LLMCALLER_TOKEN_CACHE_SECONDS", env.float("LLMCALLER_TOKEN_CACHE_SECONDS", default=10.0)
 )
+# Seconds a worker keeps a token look-up and its reading of the breakers for
+# itself (routing.memo), saving two Redis round trips a call: a revocation or an
+# opened circuit from this process shows at once, from any other within this (0: off).
+LLMCALLER_MEMO_SECONDS = env.float("LLMCALLER_MEMO_SECONDS", default=1.0)
+if LLMCALLER_MEMO_SECONDS < 0:
+    raise ImproperlyConfigured("LLMCALLER_MEMO_SECONDS must not be negative.")
 # Who may call the API at all, and which peers may speak for them (X-Forwarded-For).
 LLMCALLER_ALLOWED_NETWORKS = _networks(
     "LLMCALLER_ALLOWED_NETWORKS",
@@ -467,8 +473,8 @@ if LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE < 0:
 
 # Seconds an access token from /oauth/token/ lives. Its lookup is cached like a
 # static token's (LLMCALLER_TOKEN_CACHE_SECONDS): a revocation applies at once in
-# the process that revoked it and everywhere with Redis; other processes sharing
-# no cache see it within that many seconds.
+# the process that revoked it, within LLMCALLER_MEMO_SECONDS everywhere with
+# Redis; other processes sharing no cache see it within that many seconds.
 LLMCALLER_OAUTH_TOKEN_SECONDS = int(
     _positive(
         "LLMCALLER_OAUTH_TOKEN_SECONDS", env.int("LLMCALLER_OAUTH_TOKEN_SECONDS", default=900)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from audit.models import ChangeSource
 from audit.services import record_config_change
 from llmcaller.models import Client, ClientToken
+from routing import memo as memos
 
 TOKEN_PREFIX = "llmc_"
 DISPLAY_LENGTH = 13
@@ -108,16 +109,19 @@ def forget_token(token_hash: str) -> None:
         caches["tokens"].delete(CACHE_KEY.format(token_hash))
     except ConnectionError:
         logger.warning("Could not drop a token's cached look-up: the cache did not answer")
+    memos.tokens.drop(CACHE_KEY.format(token_hash))  # this process: at once
 
 
 def forget_access_tokens(checksums: list[str]) -> None:
     """Drop OAuth access tokens' cached lookups (by `oauth_checksum`)."""
     if not checksums:
         return
+    keys = [OAUTH_CACHE_KEY.format(checksum) for checksum in checksums]
     try:
-        caches["tokens"].delete_many([OAUTH_CACHE_KEY.format(checksum) for checksum in checksums])
+        caches["tokens"].delete_many(keys)
     except ConnectionError:
         logger.warning("Could not drop OAuth tokens' cached look-ups: the cache did not answer")
+    memos.tokens.drop(*keys)  # this process: at once
 
 
 def _facts(token: ClientToken) -> dict[str, str | None]:

@@ -25,6 +25,11 @@ A call reads every provider's breaker once, before planning (`read`): with
 Redis each cache operation is a network round trip on the event loop, so the
 call then skips `allow` and `record_success` for the providers that reading
 found closed with no failure counted (nearly every call to a healthy provider).
+The reading itself is kept in this process for LLMCALLER_MEMO_SECONDS
+(`routing.memo`): every change this process makes drops it, so its own failures
+and trials show at once; another worker's opened circuit shows within that
+time, and a success here may leave another worker's failure count uncleared
+for as long (a circuit may then open after fewer consecutive failures).
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from django.conf import settings
 from django.core.cache import BaseCache, cache
 
 from audit import clock as wall
+from routing import memo as memos
+from routing.memo import Memo
 from routing.metrics import circuit_changed, observe_circuits
 from routing.types import CircuitState
 
@@ -67,8 +74,11 @@ class CircuitBreaker:
         cooldown: float | None = None,
         clock: Callable[[], float] | None = None,
         trial_seconds: float | None = None,
+        memo: Memo | None = None,
     ) -> None:
         self.cache = store if store is not None else cache
+        # The process's memo goes with the process's cache; another store, its own.
+        self.memo = memo if memo is not None else (memos.breakers if store is None else Memo(0))
         self.threshold = failures or settings.ROUTING_BREAKER_FAILURES
         self.cooldown = cooldown or settings.ROUTING_BREAKER_COOLDOWN_SECONDS
         self.trial_seconds = trial_seconds or settings.ROUTING_CALL_DEADLINE_SECONDS + TRIAL_MARGIN
@@ -77,9 +87,14 @@ class CircuitBreaker:
     def read(self, providers: Iterable[str]) -> BreakerReading:
         """Every provider's state and failure count, in one cache round trip."""
         providers = list(providers)
-        values = self.cache.get_many(
-            [_key(p, name) for p in providers for name in ("opened", "failures")]
-        )
+        memo_key = tuple(providers)
+        values = self.memo.get(memo_key)
+        if values is None:
+            generation = self.memo.generation
+            values = self.cache.get_many(
+                [_key(p, name) for p in providers for name in ("opened", "failures")]
+            )
+            self.memo.put(memo_key, values, generation)
         reading = BreakerReading({})
         for provider in providers:
             opened = values.get(_key(provider, "opened"))
@@ -121,10 +136,17 @@ class CircuitBreaker:
         clears the failure count (the circuit may have opened since it began)."""
         names = ("failures", "opened") if trial else ("failures",)
         self.cache.delete_many([_key(provider, name) for name in names])
+        self.memo.clear()  # after the write: a reading on its way is not kept
         if trial:
             circuit_changed(provider, CircuitState.CLOSED)
 
     def record_failure(self, provider: str) -> CircuitState:
+        try:
+            return self._count_failure(provider)
+        finally:
+            self.memo.clear()  # after the writes: this process sees them at once
+
+    def _count_failure(self, provider: str) -> CircuitState:
         if self.state(provider) is CircuitState.HALF_OPEN:
             return self._open(provider)  # the trial failed
         failures_key = _key(provider, "failures")

@@ -84,8 +84,12 @@ def fresh_caches(settings) -> Iterator[None]:
     """Counters, circuits, token look-ups and cached answers never leak between tests."""
     from django.core.cache import caches
 
+    from routing import memo
+
     for alias in settings.CACHES:
         caches[alias].clear()
+    memo.tokens.clear()  # what this process keeps of them, too
+    memo.breakers.clear()
     yield
     for alias in settings.CACHES:
         try:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
 
 from audit.chain import GENESIS_HASH, chain_hash
@@ -147,3 +147,22 @@ def test_a_new_trail_gets_its_head_from_the_first_batch():
     assert write_records(CallRecordDataFactory.build_batch(2)) == range(1, 3)
 
     assert ChainHead.objects.values_list("seq", flat=True).get() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_batch_is_all_or_nothing_and_the_writer_goes_on():
+    # The audit writer's own thread is in autocommit: on PostgreSQL its batches
+    # go through psycopg's pipeline (audit.pipeline), their errors included.
+    (first,) = write_records([CallRecordDataFactory.build(request_id="first")])
+    head = CallRecord.objects.get(seq=first).row_hash
+    ChainHead.objects.update(seq=0, row_hash=GENESIS_HASH)  # the next batch collides at seq 1
+
+    with pytest.raises(IntegrityError):
+        write_records([CallRecordDataFactory.build(prompt_text="kept") for _ in range(2)])
+
+    assert list(CallRecord.objects.values_list("request_id", flat=True)) == ["first"]
+    assert not CallContent.objects.exists()
+    ChainHead.objects.update(seq=first, row_hash=head)
+    assert write_records(CallRecordDataFactory.build_batch(3)) == range(2, 5)
+    assert write_records([_every_field_set()]) == range(5, 6)
+    assert run_verification(actor="test").ok

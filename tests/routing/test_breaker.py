@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from routing.breaker import CircuitBreaker
+from routing.memo import Memo
 from routing.types import CircuitState
 
 
@@ -157,3 +158,44 @@ def test_one_reading_gives_states_and_which_providers_have_nothing_to_clear(work
         "down": CircuitState.OPEN,
     }
     assert reading.clean == {"healthy"}  # a success on "flaky" must still clear its count
+
+
+def _memo_worker(clock: FakeClock) -> CircuitBreaker:
+    """A worker process's breaker, with the memo of readings that process keeps."""
+    return CircuitBreaker(failures=3, cooldown=30, clock=clock, memo=Memo(1.0, clock=clock))
+
+
+def test_a_circuit_this_process_opens_shows_in_its_next_reading_at_once(workers, clock):
+    worker = _memo_worker(clock)
+    assert worker.read(["local"]).is_clean("local")
+
+    for _ in range(3):
+        worker.record_failure("local")
+
+    reading = worker.read(["local"])  # the clock has not moved: no memo time has passed
+    assert reading.states == {"local": CircuitState.OPEN}
+    assert not reading.is_clean("local")
+
+
+def test_a_circuit_another_process_opens_shows_within_the_memo_seconds(workers, clock):
+    here, elsewhere = _memo_worker(clock), _memo_worker(clock)
+    assert here.read(["local"]).states == {"local": CircuitState.CLOSED}
+
+    for _ in range(3):
+        elsewhere.record_failure("local")
+    clock.now += 1.0
+
+    assert here.read(["local"]).states == {"local": CircuitState.OPEN}
+
+
+def test_a_kept_reading_still_ends_the_cool_down_on_time(workers, clock):
+    # The memo keeps when the circuit opened, not its state: the state is worked
+    # out on each reading, so the half-open trial comes when the cool-down ends.
+    worker = CircuitBreaker(failures=3, cooldown=30, clock=clock, memo=Memo(1.0, clock=lambda: 0.0))
+    for _ in range(3):
+        worker.record_failure("local")
+    assert worker.read(["local"]).states == {"local": CircuitState.OPEN}
+
+    clock.now += 30  # the memo's own clock stands still: the reading is still kept
+
+    assert worker.read(["local"]).states == {"local": CircuitState.HALF_OPEN}
