@@ -1,11 +1,13 @@
 """What the audit dashboard shows, for a window of the last hour, day or week.
 
 The day and week read the hourly roll-ups (one row per hour and group: a week is
-a few thousand rows however many calls it held); the hour sums its call records
-per minute, through the `started_at` index, since its roll-ups may not exist yet.
-Both become the same rows (`audit.rollups.summed_groups`), so every figure is
-computed once, in one way. Every slot of the window is drawn, quiet ones too,
-and every figure links to the call records behind it.
+some 34,000 rows however many calls it held), summed again in the database over
+the window per group and per hour (`audit.rollups.summed_rollups`); the hour
+sums its call records per minute, through the `started_at` index, since its
+roll-ups may not exist yet (`audit.rollups.summed_groups`). Both give rows of the
+same shape, and every figure is a sum over rows, so each is computed once, in
+one way, however the rows split it. Every slot of the window is drawn, quiet
+ones too, and every figure links to the call records behind it.
 
 Local providers are those whose kind (from `AUDIT_PROVIDER_KINDS`, provider=kind)
 is lmstudio or ollama, or, when unlisted, whose name contains one of those. Usage an
@@ -31,7 +33,7 @@ from django.utils import timezone
 from audit import charts
 from audit.links import records_url
 from audit.models import CallRecord, HourlyRollup
-from audit.rollups import GROUP_BY, latency_percentile, summed_groups
+from audit.rollups import GROUP_BY, latency_percentile, summed_groups, summed_rollups
 
 LOCAL_KINDS = ("lmstudio", "ollama")
 ROUTED_METHODS = ("chat", "chatStream", "embed")  # the calls a strategy chose a model for
@@ -60,7 +62,7 @@ def dashboard_context(*, window: Window, now: datetime | None = None) -> dict[st
     now = now or timezone.now()
     slots = _slot_starts(window, now)
     start, end = slots[0], slots[-1] + window.slot
-    rows = _rows(window, start, end)
+    rows, slotted = _rows(window, start, end)
     link = _linker(start, end)
     totals = _totals(rows)
     local, cloud = _split(rows, lambda r: r["local"])
@@ -68,8 +70,8 @@ def dashboard_context(*, window: Window, now: datetime | None = None) -> dict[st
         "window": window.name, "windows": list(WINDOWS), "start": start, "end": end,
         "totals": totals, "records_url": link(),
         "errors_url": link(failed="1"), "estimated_url": link(usage_estimated__exact="1"),
-        "calls_chart": _calls_chart(rows, slots, window, link),
-        "tokens_chart": _tokens_chart(rows, slots, window, link),
+        "calls_chart": _calls_chart(slotted, slots, window, link),
+        "tokens_chart": _tokens_chart(slotted, slots, window, link),
         "latency_chart": charts.paired_bars(
             _latency_by(rows, "provider"), title="Latency per provider (p50, p95)", unit="ms"
         ),
@@ -101,25 +103,30 @@ def _slot_starts(window: Window, now: datetime) -> list[datetime]:
     return [last - window.slot * i for i in range(window.slots - 1, -1, -1)]
 
 
-def _rows(window: Window, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """The window's groups, each marked local or not once (a week is ~30,000 rows)."""
-    rows = _groups(window, start, end)
-    local = {provider: is_local(provider) for provider in {row["provider"] for row in rows}}
-    for row in rows:
-        row["local"] = local[row["provider"]]
-    return rows
-
-
-def _groups(window: Window, start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _rows(window: Window, start: datetime, end: datetime) -> tuple[list[dict], list[dict]]:
+    """The window's groups, and its sums per slot and provider (for the charts over
+    time), each row marked local or not once. The hour's rows, its groups per
+    minute, serve as both."""
     if window.slot >= timedelta(hours=1):
         rollups = HourlyRollup.objects.filter(hour__gte=start, hour__lt=end)
-        return [dict(row, slot=row["hour"]) for row in rollups.values("hour", *GROUP_BY,
-                "calls", "errors", "input_tokens", "output_tokens", "estimated_calls",
-                "estimated_tokens", "latency_buckets")]  # fmt: skip
-    records = CallRecord.objects.filter(started_at__gte=start, started_at__lt=end)
-    rows = summed_groups(records.annotate(minute=TruncMinute("started_at")), ("minute", *GROUP_BY))
-    step = int(window.slot.total_seconds())
-    return [dict(row, slot=_floor(row["minute"], step)) for row in rows]
+        groups = list(summed_rollups(rollups, GROUP_BY))
+        per_hour = summed_rollups(rollups, ("hour", "provider"), buckets=False)
+        slotted = [dict(row, slot=row["hour"]) for row in per_hour]
+    else:
+        records = CallRecord.objects.filter(started_at__gte=start, started_at__lt=end)
+        minutes = records.annotate(minute=TruncMinute("started_at"))
+        step = int(window.slot.total_seconds())
+        groups = slotted = [
+            dict(row, slot=_floor(row["minute"], step))
+            for row in summed_groups(minutes, ("minute", *GROUP_BY))
+        ]
+    # Two reads on the roll-ups: one hour recomputed between them shows in one only,
+    # until the next load (and a provider may be in one only).
+    rows = (*groups, *slotted)
+    local = {provider: is_local(provider) for provider in {r["provider"] for r in rows}}
+    for row in rows:
+        row["local"] = local[row["provider"]]
+    return groups, slotted
 
 
 def _floor(moment: datetime, step: int) -> datetime:
@@ -148,7 +155,6 @@ def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _merged(lists: Iterable[list[int]]) -> list[int]:
-    # Column by column, in C: a week's window merges some 30,000 lists.
     return [sum(column) for column in zip_longest(*lists, fillvalue=0)]
 
 

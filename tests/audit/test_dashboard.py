@@ -12,8 +12,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from audit.dashboard import WINDOWS, dashboard_context
+from audit.models import HourlyRollup
 from audit.roles import QA_GROUP
-from audit.rollups import roll_up_hours
+from audit.rollups import latency_percentile, roll_up_hours
 from audit.types import CallOutcome
 from tests.audit.factories import CallRecordFactory
 
@@ -60,6 +61,87 @@ def test_the_week_has_all_168_hours_and_the_hour_reads_records_in_five_minutes()
     assert hour["totals"]["calls"] == 2
     assert _slot_titles(hour["calls_chart"], "calls")[-1] == "15:40"
     assert "<title>15:20: 1 calls</title>" in hour["calls_chart"]
+
+
+FIGURES = ("calls", "errors", "tokens", "estimated_calls", "estimated_tokens", "p50", "p95")
+
+
+def _summed_here(rollups: list[HourlyRollup]) -> dict[str, object]:
+    """The dashboard's figures for these roll-ups, summed plainly in Python."""
+    buckets = [sum(column) for column in zip(*(r.latency_buckets for r in rollups), strict=True)]
+    return {
+        "calls": sum(r.calls for r in rollups), "errors": sum(r.errors for r in rollups),
+        "tokens": sum(r.input_tokens + r.output_tokens for r in rollups),
+        "estimated_calls": sum(r.estimated_calls for r in rollups),
+        "estimated_tokens": sum(r.estimated_tokens for r in rollups),
+        "p50": latency_percentile(buckets, 0.5), "p95": latency_percentile(buckets, 0.95),
+    }  # fmt: skip
+
+
+def test_the_week_holds_exactly_the_sums_of_its_hourly_roll_ups():
+    # The week is summed in the database; here each figure is summed again from
+    # the roll-up rows themselves: totals, every panel row, every hour of the charts.
+    routes = (("lmstudio", "qwen"), ("openai", "gpt"), ("ollama", "llama"), ("openai", "o3"))
+    for n in range(60):
+        provider, model = routes[n % len(routes)]
+        failed = n % 7 == 0
+        CallRecordFactory(
+            started_at=NOW - timedelta(hours=n // 2 * 5 % 163, minutes=n % 40),
+            provider=provider, model=model, client_name=f"client-{n % 3}",
+            outcome=CallOutcome.UPSTREAM_ERROR if failed else CallOutcome.SUCCESS,
+            error_class="TEMPORARY" if failed else "", latency_ms=n * 37 % 1300,
+            input_tokens=n, output_tokens=2 * n + 1, usage_estimated=n % 5 == 0,
+        )  # fmt: skip
+    roll_up_hours()
+    rollups = list(HourlyRollup.objects.all())
+    for r in rollups:
+        r.tokens = r.input_tokens + r.output_tokens
+    assert len({r.hour for r in rollups}) > 24 and len(rollups) > len({r.hour for r in rollups})
+
+    context = dashboard_context(window=WINDOWS["week"], now=NOW)
+
+    assert {f: context["totals"][f] for f in FIGURES} == _summed_here(rollups)
+    panels = dict(context["panels"])
+    for panel, key in (
+        ("Provider", lambda r: r.provider),
+        ("Model", lambda r: f"{r.provider}/{r.model}"),
+        ("Client", lambda r: r.client_name),
+    ):
+        expected = {key(r): _summed_here([s for s in rollups if key(s) == key(r)]) for r in rollups}
+        assert {row["name"]: {f: row[f] for f in FIGURES} for row in panels[panel]} == expected
+    last, local = NOW.replace(minute=0), ("lmstudio", "ollama")
+    for chart, series, measure in (
+        ("calls_chart", "calls", lambda r: r.calls),
+        ("calls_chart", "failed", lambda r: r.errors),
+        ("tokens_chart", "local", lambda r: (r.provider in local) * r.tokens),
+        ("tokens_chart", "cloud", lambda r: (r.provider not in local) * r.tokens),
+    ):
+        expected = []
+        for back in range(167, -1, -1):
+            hour = last - timedelta(hours=back)
+            value = sum(measure(r) for r in rollups if r.hour == hour)
+            expected.append(f"{hour:%a %H:00}: {value:,} {series}")
+        assert re.findall(rf"<title>([^<]*: [\d,]+ {series})</title>", context[chart]) == expected
+
+
+def test_a_roll_up_of_an_older_bucket_layout_gives_no_percentile_rather_than_a_wrong_one():
+    CallRecordFactory(started_at=NOW - timedelta(hours=3), provider="openai")
+    roll_up_hours()
+    hour = NOW.replace(minute=0) - timedelta(hours=30)
+    older = (("shorter", [0, 0, 12] + [0] * 9), ("longer", [0, 0, 12] + [0] * 57))
+    for provider, buckets in older:
+        HourlyRollup.objects.create(
+            hour=hour, provider=provider, method="chat", outcome="success", calls=12,
+            latency_buckets=buckets,
+        )  # fmt: skip
+
+    panels = dict(dashboard_context(window=WINDOWS["week"], now=NOW)["panels"])
+
+    provider = {row["name"]: row for row in panels["Provider"]}
+    assert [(provider[p]["calls"], provider[p]["p50"]) for p in ("shorter", "longer")] == [
+        (12, None), (12, None),
+    ]  # fmt: skip
+    assert 120 <= provider["openai"]["p50"] < 150  # its 120 ms call, in the 120–150 bucket
 
 
 def test_strategies_count_routed_calls_only():
