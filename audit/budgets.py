@@ -156,13 +156,28 @@ def count_usage(items: Iterable[CallRecordData]) -> None:
         started = item.started_at.astimezone(UTC).date()
         totals[_day_key(item.client_id, started)] += tokens
         totals[_month_key(item.client_id, started)] += tokens
+    if not totals:
+        return
+    try:
+        _add_to_existing(totals)
+    except Exception:  # the records are committed; a cache outage only delays counts
+        logger.exception("Could not update the budget counters %s", ", ".join(totals))
+
+
+def _add_to_existing(totals: Counter[str]) -> None:
+    """Raise the counters that are cached; one that is not stays absent (the next
+    read rebuilds it from the committed records). The shared caches (Redis, the
+    machine cache) do it in one round trip, which every call awaits before its
+    answer, budgeted client or not; the local-memory cache key by key."""
+    add_many = getattr(cache, "incr_existing_many", None)
+    if add_many is not None:
+        add_many(dict(totals))
+        return
     for key, tokens in totals.items():
         try:
             cache.incr(key, tokens)
         except ValueError:
-            pass  # not cached: the next read rebuilds it from the committed records
-        except Exception:  # the records are committed; a cache outage only delays counts
-            logger.exception("Could not update the budget counter %s", key)
+            pass
 
 
 def _windows(

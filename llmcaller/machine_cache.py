@@ -198,6 +198,19 @@ class MachineCache(BaseCache):
             raise ValueError(f"Key '{key}' not found.")
         return rows[0][0]
 
+    def incr_existing_many(self, deltas: dict[Any, int], version: int | None = None) -> None:
+        """Add to each counter that exists, in one transaction (`count_usage`)."""
+        now = self.clock()
+        rows = [
+            (delta, self.make_and_validate_key(key, version=version), now)
+            for key, delta in deltas.items()
+        ]
+        self._write_many(
+            "UPDATE entries SET value = value + ? WHERE key = ? AND expires > ? "
+            "AND typeof(value) = 'integer'",
+            rows,
+        )
+
     def delete(self, key: Any, version: int | None = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
         changed, _ = self._write("DELETE FROM entries WHERE key = ?", key)

@@ -45,6 +45,15 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 return false
 """
+# The same for several keys in one round trip; keys that do not exist stay absent.
+_INCR_EXISTING_MANY = """
+for i, key in ipairs(KEYS) do
+    if redis.call('EXISTS', key) == 1 then
+        redis.call('INCRBY', key, ARGV[i])
+    end
+end
+return true
+"""
 
 
 class _PooledClient(django_redis.RedisCacheClient):
@@ -52,6 +61,7 @@ class _PooledClient(django_redis.RedisCacheClient):
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
         self._incr_existing: Any = None
+        self._incr_existing_many: Any = None
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         pool = self._get_connection_pool(write)
@@ -68,6 +78,12 @@ class _PooledClient(django_redis.RedisCacheClient):
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return value
+
+    def incr_existing_many(self, deltas: dict[Any, int]) -> None:
+        client = self.get_client(write=True)
+        if self._incr_existing_many is None:
+            self._incr_existing_many = client.register_script(_INCR_EXISTING_MANY)
+        self._incr_existing_many(keys=list(deltas), args=list(deltas.values()), client=client)
 
 
 class CacheUnavailable(ConnectionError):
@@ -107,6 +123,12 @@ class RedisCache(django_redis.RedisCache):
         super().__init__(server, {**params, "OPTIONS": options})
         self._class = _PooledClient
 
+    def incr_existing_many(self, deltas: dict[Any, int], version: int | None = None) -> None:
+        """Add to each counter that exists, in one round trip (`count_usage`)."""
+        keys = {self.make_and_validate_key(key, version=version): n for key, n in deltas.items()}
+        if keys:
+            self._cache.incr_existing_many(keys)
+
 
 def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
     errors = CACHE_ERRORS.labels(method.__name__)  # counted by operation
@@ -129,6 +151,6 @@ def _guarded(method: Callable[..., Any]) -> Callable[..., Any]:
 
 for _name in (
     "add", "get", "set", "touch", "delete", "get_many", "has_key", "incr", "set_many",
-    "delete_many", "clear",
+    "delete_many", "clear", "incr_existing_many",
 ):  # fmt: skip
-    setattr(RedisCache, _name, _guarded(getattr(django_redis.RedisCache, _name)))
+    setattr(RedisCache, _name, _guarded(getattr(RedisCache, _name)))

@@ -15,8 +15,16 @@ from tests.audit.factories import CallRecordFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clock")]
 
 
-@pytest.fixture(autouse=True)
-def _empty_cache():
+@pytest.fixture(autouse=True, params=["configured cache", "machine cache"])
+def _empty_cache(request, settings, tmp_path):
+    """Each test on the cache the suite runs with (memory, or Redis in CI's second
+    run) and on the machine cache several workers share without Redis."""
+    if request.param == "machine cache":
+        settings.CACHES = {**settings.CACHES, "default": {
+            "BACKEND": "llmcaller.machine_cache.MachineCache",
+            "LOCATION": str(tmp_path / "control-cache"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }}  # fmt: skip
     cache.clear()
     yield
     cache.clear()

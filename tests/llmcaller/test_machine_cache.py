@@ -149,3 +149,16 @@ def test_a_file_that_cannot_be_used_reads_as_a_cache_that_does_not_answer(tmp_pa
         store.add("rate", 0, 60)
     with pytest.raises(ConnectionError):
         store.get_many(["rate"])
+
+
+def test_counters_that_exist_are_raised_together_and_missing_ones_stay_absent(store, clock):
+    store.add("tokens:day", 100, 30)
+    store.add("tokens:month", 1_000, 90)
+    store.add("tokens:stale", 5, 10)
+    clock.now += 20
+
+    store.incr_existing_many({"tokens:day": 7, "tokens:month": 7, "tokens:stale": 7,
+                              "tokens:other": 7})  # fmt: skip
+
+    assert store.get_many(["tokens:day", "tokens:month", "tokens:stale", "tokens:other"]) == {
+        "tokens:day": 107, "tokens:month": 1_007}  # fmt: skip

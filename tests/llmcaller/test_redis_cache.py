@@ -55,3 +55,13 @@ def test_incr_of_a_missing_key_raises_and_creates_nothing(redis_cache):
         redis_cache.incr("never-added", 1)
 
     assert redis_cache.get("never-added") is None
+
+
+def test_counters_that_exist_are_raised_together_and_missing_ones_stay_absent(redis_cache):
+    redis_cache.add("tokens:day", 100, 30)
+    redis_cache.add("tokens:month", 1_000, 30)
+
+    redis_cache.incr_existing_many({"tokens:day": 7, "tokens:month": 7, "tokens:other": 7})
+
+    assert redis_cache.get_many(["tokens:day", "tokens:month", "tokens:other"]) == {
+        "tokens:day": 107, "tokens:month": 1_007}  # fmt: skip
