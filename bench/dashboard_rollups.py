@@ -21,9 +21,9 @@ import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import harness
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/dash_bench"
 GROUPS = int(os.environ.get("DASHBOARD_BENCH_GROUPS", "200"))
 REPEAT = int(os.environ.get("DASHBOARD_BENCH_REPEAT", "5"))
@@ -42,10 +42,13 @@ STRATEGIES = ("capability-default", "task-preference", "caller-override", "fallb
 
 def main() -> int:
     url = os.environ.get("DASHBOARD_BENCH_DATABASE", DEFAULT_URL)
-    name = url.rsplit("/", 1)[1]
-    _database(url, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}")
+    harness.create_database(url)
     try:
-        _set_up_django(url)
+        os.environ.setdefault("AUDIT_TRAIL_KEYS", "bench:a-trail-key-for-the-bench-only-0123")
+        harness.django_setup({"DATABASE_URL": url})
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
         now = datetime.now(UTC)
         rows = _write_rollups(now)
         print(f"{rows:,} roll-up rows ({HOURS} hours x {GROUPS} groups)")
@@ -57,31 +60,7 @@ def main() -> int:
             )
         return 0
     finally:
-        from django.db import connections
-
-        connections.close_all()
-        _database(url, f"DROP DATABASE IF EXISTS {name}")
-
-
-def _database(url: str, *statements: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as db:
-        for statement in statements:
-            db.execute(statement)
-
-
-def _set_up_django(url: str) -> None:
-    sys.path.insert(0, str(ROOT))
-    os.environ["DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "llmcaller.settings"
-    os.environ.setdefault("AUDIT_TRAIL_KEYS", "bench:a-trail-key-for-the-bench-only-0123")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+        harness.drop_database(url)
 
 
 def _write_rollups(now: datetime) -> int:
