@@ -20,27 +20,23 @@ def test_every_environment_variable_is_documented_in_env_example():
     assert documented - read == set()
 
 
-def test_a_malformed_value_stops_startup_with_a_clear_message():
-    result = subprocess.run(
+def _check(**env: str) -> subprocess.CompletedProcess:
+    """`manage.py check` with nothing but `env` set: how startup reads it."""
+    return subprocess.run(
         [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "UPSTREAM_CONNECT_TIMEOUT": "-1"},
-        capture_output=True,
-        text=True,
-    )
+        cwd=ROOT, env={"PATH": "/usr/bin:/bin", **env}, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_a_malformed_value_stops_startup_with_a_clear_message():
+    result = _check(UPSTREAM_CONNECT_TIMEOUT="-1")
 
     assert result.returncode != 0
     assert "UPSTREAM_CONNECT_TIMEOUT must be greater than zero" in result.stderr
 
 
 def test_a_short_trail_key_stops_startup():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "AUDIT_TRAIL_KEYS": "2026:too-short"},
-        capture_output=True,
-        text=True,
-    )
+    result = _check(AUDIT_TRAIL_KEYS="2026:too-short")
 
     assert result.returncode != 0
     assert "AUDIT_TRAIL_KEYS takes id:secret pairs" in result.stderr
@@ -48,13 +44,7 @@ def test_a_short_trail_key_stops_startup():
 
 
 def test_malformed_collector_thresholds_stop_startup():
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=ROOT,
-        env={"PATH": "/usr/bin:/bin", "LLMCALLER_GC_THRESHOLDS": "2000,2"},
-        capture_output=True,
-        text=True,
-    )
+    result = _check(LLMCALLER_GC_THRESHOLDS="2000,2")
 
     assert result.returncode != 0
     assert "LLMCALLER_GC_THRESHOLDS takes three whole numbers greater than zero" in result.stderr
