@@ -9,7 +9,7 @@ more, sampled together), as bench/peer.py does, sends KIND one call after
 another (concurrency 1, the latency targets' cell; or CONCURRENCY such loops at
 once) while `py-spy record` samples the worker, then prints the frames with the
 largest share of the samples, inclusive and own. py-spy comes from PyPI
-(`pip install py-spy`); it samples only the thread holding the GIL, so the
+(requirements-dev.txt pins it); it samples only the thread holding the GIL, so the
 shares are of the Python time the worker spends.
 """
 

@@ -21,7 +21,7 @@ and failed; call records stored (after a graceful shutdown) against streams
 made. Then PASS or MISS for each of the issue's targets. Figures, not asserts:
 the exit status is 0 either way.
 
-BENCH_PROFILE=FILE records the worker with py-spy (`pip install py-spy`) while
+BENCH_PROFILE=FILE records the worker with py-spy (in requirements-dev.txt) while
 the streams run, as a flame graph in FILE (an .svg).
 """
 
