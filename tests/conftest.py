@@ -50,6 +50,20 @@ def secondary_upstream(second_sandbox: SandboxUpstream) -> Iterator[SandboxUpstr
 
 
 @pytest.fixture
+def qa_client(client):
+    """The test client signed in as a member of QA (audit.roles)."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from audit.roles import QA_GROUP
+
+    user = get_user_model().objects.create_user("qa", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name=QA_GROUP))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def down_url() -> str:
     return closed_port_url()
 

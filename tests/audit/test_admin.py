@@ -21,14 +21,6 @@ from tests.factories import ProviderFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def qa_client(client):
-    user = get_user_model().objects.create_user("qa", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=QA_GROUP))
-    client.force_login(user)
-    return client
-
-
 def _csv(response) -> list[dict[str, str]]:
     body = b"".join(response.streaming_content).decode()
     return list(csv.DictReader(io.StringIO(body)))

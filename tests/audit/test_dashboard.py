@@ -8,12 +8,9 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from audit.dashboard import WINDOWS, dashboard_context
 from audit.models import HourlyRollup
-from audit.roles import QA_GROUP
 from audit.rollups import latency_percentile, roll_up_hours
 from audit.types import CallOutcome
 from tests.audit.factories import CallRecordFactory
@@ -21,14 +18,6 @@ from tests.audit.factories import CallRecordFactory
 pytestmark = pytest.mark.django_db
 
 NOW = datetime(2026, 11, 24, 15, 42, tzinfo=UTC)
-
-
-@pytest.fixture
-def qa_client(client):
-    user = get_user_model().objects.create_user("qa", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=QA_GROUP))
-    client.force_login(user)
-    return client
 
 
 def _slot_titles(chart: str, series: str) -> list[str]:

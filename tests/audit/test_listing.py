@@ -9,27 +9,16 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.urls import reverse
 
 from audit import exports, listing
 from audit.models import CallRecord
-from audit.roles import QA_GROUP
 from audit.rollups import roll_up_hours
 from tests.audit.factories import CallRecordFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/audit/callrecord/"
-
-
-@pytest.fixture
-def qa_client(client):
-    user = get_user_model().objects.create_user("qa", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=QA_GROUP))
-    client.force_login(user)
-    return client
 
 
 def test_filter_choices_are_the_values_the_roll_ups_hold(qa_client):

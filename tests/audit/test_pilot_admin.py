@@ -8,24 +8,13 @@ import datetime as dt
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from audit.models import Finding, FollowUp, UatRun
 from audit.pilots import CheckData, UatRunData, record_uat_run
-from audit.roles import QA_GROUP
 from tests.audit.factories import PilotFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def qa_client(client):
-    user = get_user_model().objects.create_user("qa", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=QA_GROUP))
-    client.force_login(user)
-    return client
 
 
 def test_qa_reads_a_pilot_but_cannot_change_it_or_run_uat(qa_client):

@@ -7,15 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit import review
 from audit.models import AuditVerification, Release
 from audit.pilot_models import PilotStatus
-from audit.roles import QA_GROUP
 from audit.rollups import roll_up_hours
 from audit.types import CallOutcome
 from llmcaller import overview
@@ -27,14 +24,6 @@ pytestmark = pytest.mark.django_db
 
 # The admin index with every overview figure, the banner and every review panel.
 QUERIES = 40
-
-
-@pytest.fixture
-def qa_client(client):
-    user = get_user_model().objects.create_user("qa", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=QA_GROUP))
-    client.force_login(user)
-    return client
 
 
 def _index(client) -> str:
