@@ -29,7 +29,10 @@ class GuardedActionsAdmin:
         return super().changelist_view(request, extra_context)
 
 
-class ReadOnlyAdmin(GuardedActionsAdmin, admin.ModelAdmin):
+class NoEditsAdmin:
+    """Rows the admin shows but never adds, changes or deletes (a page's own
+    views, such as signing, may still act on them)."""
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -38,3 +41,7 @@ class ReadOnlyAdmin(GuardedActionsAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(GuardedActionsAdmin, NoEditsAdmin, admin.ModelAdmin):
+    pass

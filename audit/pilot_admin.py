@@ -22,6 +22,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from audit.backlog_export import backlog_csv_response
+from audit.guards import NoEditsAdmin
 from audit.models import Finding, FollowUp, UatCheck, UatRun
 from audit.pilot_sign_offs import SignOffRefused, may_sign_uat_run, sign_offs_on, sign_uat_run
 
@@ -80,7 +81,7 @@ class UatCheckInline(admin.TabularInline):
 
 
 @admin.register(UatRun)
-class UatRunAdmin(admin.ModelAdmin):
+class UatRunAdmin(NoEditsAdmin, admin.ModelAdmin):
     list_display = ["started_at", "pilot", "phase", "trigger", "actor", "passed",
                     "checks_passed", "checks_failed", "checks_skipped", "config_hash"]  # fmt: skip
     list_filter = ["passed", "trigger", "pilot"]
@@ -112,15 +113,6 @@ class UatRunAdmin(admin.ModelAdmin):
         except (SignOffRefused, ValueError) as exc:
             self.message_user(request, str(exc), messages.ERROR)
         return HttpResponseRedirect(reverse("admin:audit_uatrun_change", args=[pk]))
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="sign-offs")
     def sign_offs(self, run: UatRun) -> str:

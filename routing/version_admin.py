@@ -23,6 +23,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 
+from audit.guards import NoEditsAdmin
 from audit.models import ChangeSource, SignOffDecision
 from routing.config_diff import diff_configs
 from routing.models import ConfigVersion
@@ -64,7 +65,7 @@ class PublishForm(forms.Form):
 
 
 @admin.register(ConfigVersion)
-class ConfigVersionAdmin(admin.ModelAdmin):
+class ConfigVersionAdmin(NoEditsAdmin, admin.ModelAdmin):
     list_display = [
         "number",
         "status",
@@ -77,15 +78,6 @@ class ConfigVersionAdmin(admin.ModelAdmin):
     list_filter = ["status", "is_active"]
     search_fields = ["summary", "author", "sha256"]
     change_list_template = "admin/routing/configversion/change_list.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="sha256")
     def short_hash(self, version: ConfigVersion) -> str:
