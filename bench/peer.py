@@ -20,7 +20,8 @@ Per server: wrk at concurrency 1, 16 and 64 (p50, p99, calls/s, errors); streams
 timed by a lean asyncio client (time to the first content chunk and to the end,
 concurrency 1 and 64); the peak of the summed resident memory of the server's
 processes; for the gateway, its call records against the calls made. Then the
-ratios to LiteLLM and PASS/MISS per target. Prints; asserts nothing.
+ratios to LiteLLM and PASS/MISS per target (`bench/peer_report.py` prints them).
+Prints; asserts nothing.
 
 LiteLLM comes from its own virtualenv (BENCH_PEER_VENV; `make bench-peer`
 creates it). Variables: BENCH_DURATION (wrk, per cell, default 10s),
@@ -48,6 +49,7 @@ from pathlib import Path
 import harness
 import httpx
 import lean_client
+from peer_report import CONCURRENCY, STREAM_CONCURRENCY, Plan, print_verdicts, ratios, report_shape
 
 ROOT = harness.ROOT
 VENV = Path(os.environ.get("BENCH_PEER_VENV", Path.home() / ".cache/llmcaller-bench/litellm-venv"))
@@ -65,8 +67,8 @@ CHUNKS = 20
 SERVER_DATABASE = os.environ.get("BENCH_PEER_POSTGRES", "postgres://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("BENCH_PEER_REDIS", "redis://127.0.0.1:6379/13")
 MESSAGES = [{"role": "user", "content": "Say something short."}]
-CONCURRENCY = (1, 16, 64)
-STREAM_CONCURRENCY = (1, 64)
+PLAN = Plan(DURATION, CHUNKS, SEQUENTIAL_STREAMS, STREAM_SECONDS)
+
 # ---------------------------------------------------------------------------
 # Servers.
 
@@ -305,139 +307,6 @@ def audit(server: Server, env: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------
-# Reporting.
-
-
-def _row(label: str, results: dict, kind: str, direct: dict | None = None) -> str:
-    cells = []
-    for connections in CONCURRENCY:
-        cell = results[(kind, connections)]
-        cells.append(
-            f"{cell['p50']:7.2f} {cell['p99']:7.2f} {cell['rps']:7.0f} {cell['errors']:4d}"
-        )
-    added = ""
-    if direct is not None:
-        added = f" | {results[(kind, 1)]['p50'] - direct[('chat', 1)]['p50']:6.2f}"
-    return f"{label:<34}| " + " | ".join(cells) + added
-
-
-def _stream_row(label: str, results: dict, kind: str) -> str:
-    cells = []
-    for connections in STREAM_CONCURRENCY:
-        c = results[(kind, connections)]
-        cells.append(f"{c['first_p50']:7.2f} {c['first_p99']:7.2f} {c['total_p50']:7.2f} "
-                     f"{c['total_p99']:7.2f} {c['rate']:6.0f} {c['errors']:4d}")  # fmt: skip
-    return f"{label:<34}| " + " | ".join(cells)
-
-
-def report_shape(shape: str, direct: dict, peers: dict, gateways: dict, notes: dict) -> None:
-    print(f"\n=== Shape: {shape} ===")
-    for name, note in notes.items():
-        print(f"  {name}: {note}")
-    print(f"\nNon-streaming chat, wrk {DURATION} per cell: p50 ms, p99 ms, calls/s, errors")
-    print(f"{'':<34}| {'c=1':^30} | {'c=16':^30} | {'c=64':^30} | added p50 c=1")
-    print(_row("direct to the upstream", direct, "chat"))
-    for workers, results in peers.items():
-        if results:
-            print(_row(f"LiteLLM, {workers} worker(s)", results, "chat", direct))
-    for workers, results in gateways.items():
-        print(_row(f"gateway /v1/chat/completions, {workers}w", results, "chat", direct))
-        print(_row(f"gateway /mcp/chat, {workers}w", results, "mcp", direct))
-    print(f"\nStreams of {CHUNKS} chunks: first chunk p50/p99 ms, whole stream p50/p99 ms, "
-          f"streams/s, errors (c=1: {SEQUENTIAL_STREAMS} in a row; "
-          f"c=64: {STREAM_SECONDS:g} s)")  # fmt: skip
-    print(f"{'':<34}| {'c=1':^45} | {'c=64':^45}")
-    print(_stream_row("direct to the upstream", direct, "stream"))
-    for workers, results in peers.items():
-        if results:
-            print(_stream_row(f"LiteLLM, {workers} worker(s)", results, "stream"))
-    for workers, results in gateways.items():
-        print(_stream_row(f"gateway /v1/chat/completions, {workers}w", results, "stream"))
-        print(_stream_row(f"gateway /mcp/chatStream, {workers}w", results, "mcp_stream"))
-    print("\nPeak memory (sum of the resident memory of the server's processes, sampled 4/s)")
-    for workers, results in peers.items():
-        if results:
-            print(f"  LiteLLM, {workers} worker(s): {results['peak_mib']:.0f} MiB "
-                  f"({results['processes']} processes)")  # fmt: skip
-    for workers, results in gateways.items():
-        print(f"  gateway, {workers} worker(s): {results['audit']['peak_mib']:.0f} MiB "
-              f"({results['processes']} processes)")  # fmt: skip
-    print("\nCall records (gateway)")
-    for workers, results in gateways.items():
-        a = results["audit"]
-        print(f"  {workers} worker(s): {a['made']} tagged calls at c=64 through both doors, "
-              f"{a['answered']} answered 200, {a['tagged']} records stored after a graceful "
-              f"stop: {'equal' if a['tagged'] == a['made'] else 'NOT EQUAL'}; the whole run "
-              f"made {results['calls'] + a['made']} calls (wrk's cut-off calls counted as "
-              f"not made), {a['all']} records")  # fmt: skip
-
-
-def ratios(shape: str, direct: dict, peers: dict, gateways: dict) -> list[tuple]:
-    """(shape, workers, door, target, value, goal, verdict) rows. The verdict that
-    counts (issue 16) is the gateway's against LiteLLM's best worker count (most
-    calls/s at c=64) with as many gateway workers; other pairs are for reference."""
-    live = {w: r for w, r in peers.items() if r}
-    if not live:
-        return []
-    best = max(live, key=lambda w: live[w][("chat", 64)]["rps"])
-    floor = 10 if shape == "embedded" else 5
-    rows = []
-    for workers, results in gateways.items():
-        for against in sorted({workers, best}):
-            peer = live.get(against)
-            if peer is None:
-                continue
-            basis = f"vs LiteLLM {against}w" + (" (best)" if against == best else "")
-            for door, stream in (("chat", "stream"), ("mcp", "mcp_stream")):
-                label = "/v1" if door == "chat" else "/mcp"
-                rps = results[(door, 64)]["rps"] / peer[("chat", 64)]["rps"]
-                added = results[(door, 1)]["p50"] - direct[("chat", 1)]["p50"]
-                peer_added = peer[("chat", 1)]["p50"] - direct[("chat", 1)]["p50"]
-                first = results[(stream, 1)]["first_p50"] - direct[("stream", 1)]["first_p50"]
-                peer_first = peer[("stream", 1)]["first_p50"] - direct[("stream", 1)]["first_p50"]
-                same = against == workers and (against == best or best not in gateways)
-                rows.append((shape, workers, label, basis, f"calls/s c=64 ×{floor}", rps,
-                             rps >= floor, same))  # fmt: skip
-                rows.append((shape, workers, label, basis, "added p50 c=1 ≤1/5",
-                             added / peer_added, added / peer_added <= 0.2, same))  # fmt: skip
-                if shape == "embedded":
-                    rows.append((shape, workers, label, basis, "added first chunk c=1 ≤1/10",
-                                 first / peer_first, first / peer_first <= 0.1, same))  # fmt: skip
-    return rows
-
-
-def print_verdicts(rows: list[tuple], gateways_by_shape: dict) -> None:
-    print(
-        "\n=== Ratios, gateway : LiteLLM (PASS/MISS against LiteLLM's best worker count "
-        "with as many gateway workers; other pairs in parentheses) ==="
-    )
-    for shape, workers, door, basis, target, value, passed, same in rows:
-        verdict = ("PASS" if passed else "MISS") if same else ("(pass)" if passed else "(miss)")
-        print(f"  {shape:<10} gateway {workers}w {door:<4} {basis:<22} {target:<28} "
-              f"{value:7.3f}  {verdict}")  # fmt: skip
-    errors = sum(
-        r[(k, c)]["errors"]
-        for gateways in gateways_by_shape.values()
-        for r in gateways.values()
-        for k, cs in (
-            ("chat", CONCURRENCY),
-            ("mcp", CONCURRENCY),
-            ("stream", STREAM_CONCURRENCY),
-            ("mcp_stream", STREAM_CONCURRENCY),
-        )  # fmt: skip
-        for c in cs
-    )
-    print(f"  gateway errors, every cell of every shape: {errors}  "
-          f"{'PASS' if errors == 0 else 'MISS'}")  # fmt: skip
-    for shape, gateways in gateways_by_shape.items():
-        for workers, results in gateways.items():
-            a = results["audit"]
-            equal = a["tagged"] == a["made"]
-            print(f"  {shape} gateway {workers}w records == calls made: {a['tagged']} / "
-                  f"{a['made']}  {'PASS' if equal else 'MISS'}")  # fmt: skip
-
-
-# ---------------------------------------------------------------------------
 
 
 def main() -> None:
@@ -485,7 +354,7 @@ def main() -> None:
                 if shape == "embedded"
                 else f"PostgreSQL (DATABASE_URL), Redis (REDIS_URL), {PROD_WORKERS} workers"
             )
-            report_shape(shape, direct, peers, gateways, notes)
+            report_shape(shape, direct, peers, gateways, notes, PLAN)
             rows += ratios(shape, direct, peers, gateways)
             gateways_by_shape[shape] = gateways
         print_verdicts(rows, gateways_by_shape)
