@@ -59,7 +59,6 @@ class _File:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.pid = os.getpid()
         self.lock_fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self.guard = threading.Lock()  # the connection is shared by this process's threads
         self.writes = 0
@@ -81,16 +80,18 @@ class _File:
 
 _files: dict[str, _File] = {}
 _files_guard = threading.Lock()
+# A forked child opens its own: SQLite connections and locks do not cross a fork.
+os.register_at_fork(after_in_child=_files.clear)
 
 
 def _file(path: Path) -> _File:
-    """The process's connection to `path`, opened anew in a forked child."""
+    """The process's connection to `path`, opened at its first use."""
     key = str(path)
     opened = _files.get(key)
-    if opened is None or opened.pid != os.getpid():
+    if opened is None:
         with _files_guard:
             opened = _files.get(key)
-            if opened is None or opened.pid != os.getpid():
+            if opened is None:
                 opened = _files[key] = _File(path)
     return opened
 

@@ -3,6 +3,7 @@ Django's cache semantics on the backend's own clock, atomic across processes, bo
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -162,3 +163,20 @@ def test_counters_that_exist_are_raised_together_and_missing_ones_stay_absent(st
 
     assert store.get_many(["tokens:day", "tokens:month", "tokens:stale", "tokens:other"]) == {
         "tokens:day": 107, "tokens:month": 1_007}  # fmt: skip
+
+
+def test_a_forked_worker_opens_the_file_anew_and_shares_its_entries(store):
+    store.add("rate", 0, 600)
+    store.incr("rate")
+    parents = machine_cache._file(store.path)
+    child = os.fork()
+    if child == 0:  # the child: its own connection, the same entries
+        try:
+            counted = store.incr("rate") == 2
+            os._exit(0 if counted and machine_cache._file(store.path) is not parents else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert store.get("rate") == 2
