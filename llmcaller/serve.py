@@ -2,7 +2,9 @@
 
 Host, port and worker count come from settings (LLMCALLER_HOST, LLMCALLER_PORT,
 LLMCALLER_WORKERS). uvloop and httptools, no access log: the DESIGN performance
-notes measured each of these on the hot path.
+notes measured each of these on the hot path. Several workers each listen on a
+socket of their own (`llmcaller.listener`), so the kernel spreads connections
+over them.
 
 Before any worker starts, `PROMETHEUS_MULTIPROC_DIR` names an empty directory
 (a fresh temporary one unless the deployment names its own, which is emptied),
@@ -14,12 +16,17 @@ secret key in production, or several workers without Redis (llmcaller.checks).
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
 from pathlib import Path
 
 import uvicorn
+from uvicorn.config import STARTUP_FAILURE
+from uvicorn.supervisors import Multiprocess
+
+from llmcaller.listener import worker_listener
 
 # Not imported from llmcaller.metrics: prometheus-client picks its storage when it
 # is first imported, so this process must not import it before the variable is set.
@@ -40,7 +47,7 @@ def main() -> None:
     except SystemCheckError as exc:
         sys.exit(f"The gateway does not start:\n{exc}")
 
-    uvicorn.run(
+    config = uvicorn.Config(
         "llmcaller.asgi:application",
         host=settings.LLMCALLER_HOST,
         port=settings.LLMCALLER_PORT,
@@ -53,6 +60,20 @@ def main() -> None:
         proxy_headers=False,
         log_level=settings.LOG_LEVEL.lower(),
     )
+    if config.workers == 1:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:
+            sys.exit(STARTUP_FAILURE)
+        return
+    try:  # uvicorn.run's own worker start, but with a listening socket per worker
+        listener = worker_listener(config.host, config.port)
+    except OSError as exc:
+        sys.exit(f"The gateway does not start: {config.host}:{config.port}: {exc.strerror}")
+    logging.getLogger("uvicorn.error").info(
+        "Listening on http://%s:%d, %d workers", config.host, config.port, config.workers
+    )
+    Multiprocess(config, sockets=[listener]).run()
 
 
 def prepare_metrics_dir() -> Path:
