@@ -59,6 +59,8 @@ def main() -> None:
         print(f"{shape}, {workers} worker(s), {kind}: {calls} calls at concurrency "
               f"{concurrency} in {seconds - 1.5:g} s")  # fmt: skip
         _summarise(raw, calls)
+        if os.environ.get("BENCH_PROFILE_RAW"):  # py-spy's raw stacks, for a closer look
+            shutil.copy(raw, os.environ["BENCH_PROFILE_RAW"])
     finally:
         upstream.terminate()
         upstream.wait()
