@@ -247,15 +247,14 @@ LLMCALLER_PORT = env.int("LLMCALLER_PORT", default=4037)
 
 # --- Upstream timeouts and pool ----------------------------------------------
 
-# A provider row carries its own request timeout; these bound the shared pool.
+# A provider row carries its own request timeout; these bound the shared pool:
+# the seconds to open a connection (at most the provider's timeout), and the
+# connections one worker holds at once (open streams included).
 UPSTREAM_CONNECT_TIMEOUT = _positive(
     "UPSTREAM_CONNECT_TIMEOUT", env.float("UPSTREAM_CONNECT_TIMEOUT", default=5.0)
 )
 UPSTREAM_MAX_CONNECTIONS = int(
     _positive("UPSTREAM_MAX_CONNECTIONS", env.int("UPSTREAM_MAX_CONNECTIONS", default=200))
-)
-UPSTREAM_MAX_KEEPALIVE = int(
-    _positive("UPSTREAM_MAX_KEEPALIVE", env.int("UPSTREAM_MAX_KEEPALIVE", default=100))
 )
 
 # --- Probes and discovery ----------------------------------------------------

@@ -26,9 +26,8 @@ from providers.secrets import (
 from providers.types import ProviderConfig, normalise_base_url
 
 if TYPE_CHECKING:
-    import httpx
-
     from providers.adapters.base import ProviderAdapter
+    from providers.http import UpstreamClient
 
 
 class Capability(models.TextChoices):
@@ -171,7 +170,7 @@ class Provider(models.Model):
             return "missing"
         return "set"
 
-    def adapter(self, client: httpx.AsyncClient) -> ProviderAdapter:
+    def adapter(self, client: UpstreamClient) -> ProviderAdapter:
         return adapter_class(self.kind)(self.to_config(), client)
 
     def to_config(self) -> ProviderConfig:

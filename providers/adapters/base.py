@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
-import httpx
-
 from providers.adapters.naming import capabilities_for, kind_from_name
 from providers.adapters.openai_wire import (
     finish_reason,
@@ -34,7 +32,15 @@ from providers.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
-from providers.http import parsed_url
+from providers.http import (
+    TransportBadURL,
+    TransportError,
+    TransportTimeout,
+    TransportUnreachable,
+    UpstreamAnswer,
+    UpstreamClient,
+    UpstreamStream,
+)
 from providers.tracing import with_trace_context
 from providers.types import (
     ChatDelta,
@@ -103,7 +109,7 @@ class ProviderAdapter:
     embed_path = "/v1/embeddings"
     models_path = "/v1/models"
 
-    def __init__(self, config: ProviderConfig, client: httpx.AsyncClient) -> None:
+    def __init__(self, config: ProviderConfig, client: UpstreamClient) -> None:
         self.config = config
         self.client = client
 
@@ -229,12 +235,12 @@ class ProviderAdapter:
         try:
             response = await self.client.request(
                 method,
-                parsed_url(self.config.url(path)),
-                json=payload,
+                self.config.url(path),
+                payload=payload,
                 headers=with_trace_context(self.auth_headers()),
                 timeout=self.config.timeout,
             )
-        except httpx.HTTPError as exc:
+        except TransportError as exc:
             raise self._transport_error(exc) from None
         self._raise_for_status(response)
         try:
@@ -245,25 +251,22 @@ class ProviderAdapter:
     @asynccontextmanager
     async def open_stream(
         self, method: str, path: str, payload: Any = None
-    ) -> AsyncIterator[httpx.Response]:
-        request = self.client.build_request(
-            method,
-            parsed_url(self.config.url(path)),
-            json=payload,
-            headers=with_trace_context(self.auth_headers()),
-            timeout=self.config.timeout,
-        )
+    ) -> AsyncIterator[UpstreamStream]:
         try:
-            response = await self.client.send(request, stream=True)
-        except httpx.HTTPError as exc:
+            response = await self.client.open_stream(
+                method,
+                self.config.url(path),
+                payload=payload,
+                headers=with_trace_context(self.auth_headers()),
+                timeout=self.config.timeout,
+            )
+        except TransportError as exc:
             raise self._transport_error(exc) from None
         try:
-            if response.is_error:
-                await response.aread()
-                self._raise_for_status(response)
+            self._raise_for_status(response)
             yield response
         finally:
-            await response.aclose()
+            response.close()
 
     def parse(self, parser: Callable[..., T], data: Any, *args: Any) -> T:
         """Run a parse hook; a body of the wrong shape is the upstream's fault."""
@@ -272,16 +275,16 @@ class ProviderAdapter:
         except (KeyError, IndexError, TypeError, ValueError, AttributeError):
             raise self._malformed() from None
 
-    async def _sse_data(self, response: httpx.Response) -> AsyncIterator[str]:
+    async def _sse_data(self, response: UpstreamStream) -> AsyncIterator[str]:
         try:
-            async for line in response.aiter_lines():
+            async for line in response.lines():
                 if line.startswith("data:"):
                     yield line[5:].strip()
-        except httpx.HTTPError as exc:
+        except TransportError as exc:
             raise self._transport_error(exc, mid_stream=True) from None
 
-    def _raise_for_status(self, response: httpx.Response) -> None:
-        status = response.status_code
+    def _raise_for_status(self, response: UpstreamAnswer | UpstreamStream) -> None:
+        status = response.status
         key = self.config.key
         if status < 400:
             return
@@ -303,13 +306,13 @@ class ProviderAdapter:
             )
         raise UpstreamPermanent(f"{key} refused the request (HTTP {status})", status=status)
 
-    def _transport_error(self, exc: httpx.HTTPError, *, mid_stream: bool = False) -> Exception:
+    def _transport_error(self, exc: TransportError, *, mid_stream: bool = False) -> Exception:
         key = self.config.key
-        if isinstance(exc, httpx.TimeoutException):
+        if isinstance(exc, TransportTimeout):
             return UpstreamTimeout(f"{key} did not answer within {self.config.timeout:g} s")
-        if isinstance(exc, httpx.ConnectError):
+        if isinstance(exc, TransportUnreachable):
             return UpstreamUnreachable(f"{key} could not be reached at its base URL")
-        if isinstance(exc, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        if isinstance(exc, TransportBadURL):
             return UpstreamPermanent(f"{key} has a base URL that cannot be used")
         if mid_stream:
             return UpstreamTemporary(f"{key} broke off the stream")

@@ -1,24 +1,28 @@
-"""Building adapters against fake upstreams, and the leak check every test shares.
+"""Building adapters against played upstreams, and the leak check every test shares.
 
-Each adapter talks to an `httpx.MockTransport` whose handler plays the
-upstream; nothing leaves the process.
+Each adapter talks over loopback HTTP, through the gateway's own upstream
+client, to a server whose handler (httpx's request and response types) plays
+the upstream (`playing_upstream`); nothing leaves the machine.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 
 from providers.adapters.base import ProviderAdapter
+from providers.http import UpstreamClient, build_client
 from providers.types import ChatMessage, ChatRequest, ProviderConfig
+from tests.providers.adapters.playing_upstream import Handler, playing_upstream
 
 SENTINEL = "sk-SENTINEL-do-not-leak"
 # Text only an upstream body carries: it must never reach an error we raise.
 UPSTREAM_SECRET = "UPSTREAM-BODY-internal-trace-7f3a"
 
-Handler = Callable[[httpx.Request], httpx.Response]
+# Clients the adapters of the running test use, closed after it (conftest).
+open_clients: list[UpstreamClient] = []
 
 
 def build(
@@ -28,11 +32,27 @@ def build(
     kind: str,
     base_url: str = "https://upstream.test",
     credential: str = SENTINEL,
+    timeout: float = 5.0,
+) -> ProviderAdapter:
+    """An adapter whose upstream `handler` plays, as if it were at `base_url`."""
+    played = playing_upstream().base_url(handler, base_url)
+    return on_base_url(adapter_class, played, kind=kind, credential=credential, timeout=timeout)
+
+
+def on_base_url(
+    adapter_class: type[ProviderAdapter],
+    base_url: str,
+    *,
+    kind: str,
+    credential: str = SENTINEL,
+    timeout: float = 5.0,
 ) -> ProviderAdapter:
     config = ProviderConfig(
-        key=f"{kind}-main", kind=kind, base_url=base_url, timeout=5.0, credential=credential
+        key=f"{kind}-main", kind=kind, base_url=base_url, timeout=timeout, credential=credential
     )
-    return adapter_class(config, httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    client = build_client()
+    open_clients.append(client)
+    return adapter_class(config, client)
 
 
 def chat_request(

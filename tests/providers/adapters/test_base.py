@@ -28,6 +28,8 @@ from tests.providers.adapters.support import (
     build,
     chat_request,
     collect,
+    on_base_url,
+    sse,
 )
 
 ERROR_BODY = {"error": {"message": f"{UPSTREAM_SECRET} key {SENTINEL} is bad", "code": "x"}}
@@ -37,11 +39,15 @@ def adapter_answering(response: httpx.Response) -> OpenAICompatibleAdapter:
     return build(OpenAICompatibleAdapter, lambda request: response, kind="openai_compatible")
 
 
-def adapter_raising(exc_class: type[httpx.HTTPError]) -> OpenAICompatibleAdapter:
+def adapter_never_answering() -> OpenAICompatibleAdapter:
     def handler(request: httpx.Request) -> httpx.Response:
-        raise exc_class(f"failed talking with {SENTINEL}", request=request)
+        raise httpx.ReadTimeout(f"failed talking with {SENTINEL}", request=request)
 
-    return build(OpenAICompatibleAdapter, handler, kind="openai_compatible")
+    return build(OpenAICompatibleAdapter, handler, kind="openai_compatible", timeout=0.2)
+
+
+def adapter_refused(down_url: str) -> OpenAICompatibleAdapter:
+    return on_base_url(OpenAICompatibleAdapter, down_url, kind="openai_compatible")
 
 
 async def test_it_maps_429_to_rate_limited_with_retry_after_seconds() -> None:
@@ -91,19 +97,35 @@ async def test_it_maps_each_status_to_its_error_without_upstream_text(
 
 async def test_it_maps_a_timeout_to_upstream_timeout() -> None:
     with pytest.raises(UpstreamTimeout) as caught:
-        await adapter_raising(httpx.ReadTimeout).chat(chat_request())
+        await adapter_never_answering().chat(chat_request())
     assert_no_leak(caught.value)
 
 
-async def test_it_maps_a_refused_connection_to_unreachable() -> None:
+async def test_it_maps_a_stream_that_never_answers_to_upstream_timeout() -> None:
+    with pytest.raises(UpstreamTimeout):
+        await collect(adapter_never_answering().stream_chat(chat_request()))
+
+
+async def test_it_maps_a_refused_connection_to_unreachable(down_url: str) -> None:
     with pytest.raises(UpstreamUnreachable) as caught:
-        await adapter_raising(httpx.ConnectError).list_models()
+        await adapter_refused(down_url).list_models()
     assert_no_leak(caught.value)
 
 
-async def test_it_maps_a_connect_error_on_a_stream_to_unreachable() -> None:
+async def test_it_maps_a_refused_connection_on_a_stream_to_unreachable(down_url: str) -> None:
     with pytest.raises(UpstreamUnreachable):
-        await collect(adapter_raising(httpx.ConnectError).stream_chat(chat_request()))
+        await collect(adapter_refused(down_url).stream_chat(chat_request()))
+
+
+async def test_it_maps_a_hang_up_without_an_answer_to_temporary() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError(f"hung up on {SENTINEL}", request=request)
+
+    adapter = build(OpenAICompatibleAdapter, handler, kind="openai_compatible")
+    with pytest.raises(UpstreamTemporary) as caught:
+        await adapter.chat(chat_request())
+    assert not isinstance(caught.value, UpstreamUnreachable)
+    assert_no_leak(caught.value)
 
 
 async def test_it_treats_a_body_that_is_not_json_as_temporary() -> None:
@@ -131,6 +153,34 @@ async def test_it_maps_a_stream_broken_midway_to_temporary_after_the_first_delta
     assert [event.content for event in received] == ["Par"]
     assert "broke off" in caught.value.detail
     assert_no_leak(caught.value)
+
+
+class ChunkedStream(httpx.AsyncByteStream):
+    """A body sent in pieces of a few bytes, so lines arrive split."""
+
+    def __init__(self, body: bytes, size: int) -> None:
+        self.pieces = [body[i : i + size] for i in range(0, len(body), size)]
+
+    async def __aiter__(self):
+        for piece in self.pieces:
+            yield piece
+
+
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+async def test_it_reads_a_stream_whatever_its_line_ends_and_pieces(line_end: str) -> None:
+    body = recorded.CHAT_STREAM.replace("\n", line_end).encode()
+    whole = await collect(adapter_answering(sse(recorded.CHAT_STREAM)).stream_chat(chat_request()))
+    response = httpx.Response(200, stream=ChunkedStream(body, 7),
+                              headers={"content-type": "text/event-stream"})  # fmt: skip
+    pieces = await collect(adapter_answering(response).stream_chat(chat_request()))
+    assert pieces == whole
+    assert len(whole) > 2
+
+
+async def test_it_refuses_a_base_url_it_cannot_request() -> None:
+    adapter = on_base_url(OpenAICompatibleAdapter, "ftp://upstream.test", kind="openai_compatible")
+    with pytest.raises(UpstreamPermanent, match="cannot be used"):
+        await adapter.chat(chat_request())
 
 
 async def test_it_maps_an_error_status_on_a_stream_before_any_delta() -> None:

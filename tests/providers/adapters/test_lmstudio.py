@@ -15,7 +15,7 @@ from providers.errors import (
     UpstreamTimeout,
     UpstreamUnreachable,
 )
-from providers.http import build_client
+from providers.http import UpstreamClient, build_client
 from providers.types import (
     ChatDelta,
     ChatDone,
@@ -26,6 +26,7 @@ from providers.types import (
     ProviderConfig,
     Usage,
 )
+from tests.providers.adapters.support import build
 from tests.sandbox import SandboxUpstream
 
 CHAT = ChatRequest(
@@ -35,22 +36,19 @@ CHAT = ChatRequest(
 EMBED = EmbedRequest(model="text-embedding-nomic-embed-text-v1.5", inputs=("a", "b c"))
 
 
-@pytest.fixture(params=["gateway-pool", "httpx-pool"])
-async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
-    # The gateway's own pool (httpx on aiohttp) and httpx's: failures must map
-    # to the same error classes whichever carries the request.
-    pool = build_client() if request.param == "gateway-pool" else httpx.AsyncClient()
-    async with pool as client:
+@pytest.fixture
+async def client() -> AsyncIterator[UpstreamClient]:
+    async with build_client() as client:  # the gateway's own pool
         yield client
 
 
-def adapter_for(url: str, client: httpx.AsyncClient, timeout: float = 2.0) -> LMStudioAdapter:
+def adapter_for(url: str, client: UpstreamClient, timeout: float = 2.0) -> LMStudioAdapter:
     config = ProviderConfig(key="lms", kind="lmstudio", base_url=url, timeout=timeout)
     return LMStudioAdapter(config, client)
 
 
 @pytest.fixture
-def adapter(upstream: SandboxUpstream, client: httpx.AsyncClient) -> LMStudioAdapter:
+def adapter(upstream: SandboxUpstream, client: UpstreamClient) -> LMStudioAdapter:
     return adapter_for(upstream.url, client)
 
 
@@ -161,9 +159,7 @@ async def test_a_429_is_rate_limited_with_retry_after(
         [event async for event in adapter.stream_chat(CHAT)]
 
 
-async def test_a_slow_upstream_times_out(
-    upstream: SandboxUpstream, client: httpx.AsyncClient
-) -> None:
+async def test_a_slow_upstream_times_out(upstream: SandboxUpstream, client: UpstreamClient) -> None:
     upstream.set(latency_ms=1000)
     with pytest.raises(UpstreamTimeout):
         await adapter_for(upstream.url, client, timeout=0.2).chat(CHAT)
@@ -197,7 +193,7 @@ async def test_a_broken_stream_is_temporary_after_the_deltas_it_sent(
     assert [event.content for event in received] == ["Sandbox", " reply"]
 
 
-async def test_a_down_upstream_is_unreachable(down_url: str, client: httpx.AsyncClient) -> None:
+async def test_a_down_upstream_is_unreachable(down_url: str, client: UpstreamClient) -> None:
     adapter = adapter_for(down_url, client)
     with pytest.raises(UpstreamUnreachable):
         await adapter.chat(CHAT)
@@ -206,7 +202,7 @@ async def test_a_down_upstream_is_unreachable(down_url: str, client: httpx.Async
 
 
 async def test_a_refused_credential_is_auth_rejected(
-    upstream: SandboxUpstream, client: httpx.AsyncClient
+    upstream: SandboxUpstream, client: UpstreamClient
 ) -> None:
     upstream.set(require_api_key="right")
     config = ProviderConfig("lms", "lmstudio", upstream.url, 2.0, credential="wrong")
@@ -225,5 +221,5 @@ async def test_it_treats_a_200_unexpected_endpoint_answer_as_a_missing_api() -> 
         error = f"Unexpected endpoint or method. (GET {request.url.path})"
         return httpx.Response(200, json={"error": error})
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
-        assert await adapter_for("http://lmstudio.test", client).list_models() == []
+    adapter = build(LMStudioAdapter, answer, kind="lmstudio", base_url="http://lmstudio.test")
+    assert await adapter.list_models() == []

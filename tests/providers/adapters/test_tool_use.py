@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from providers.adapters.lmstudio import LMStudioAdapter
+from providers.http import UpstreamClient, build_client
 from providers.types import (
     ChatDelta,
     ChatDone,
@@ -18,6 +19,7 @@ from providers.types import (
     ToolCall,
     ToolChoice,
 )
+from tests.providers.adapters.support import build
 from tests.sandbox import SandboxUpstream
 
 WEATHER = Tool(
@@ -31,12 +33,12 @@ ASK = ChatRequest(
 )  # fmt: skip
 
 
-def _adapter(url: str, client: httpx.AsyncClient) -> LMStudioAdapter:
+def _adapter(url: str, client: UpstreamClient) -> LMStudioAdapter:
     return LMStudioAdapter(ProviderConfig("lms", "lmstudio", url, 5.0), client)
 
 
 async def test_a_chat_offering_tools_gets_the_tool_call(upstream: SandboxUpstream) -> None:
-    async with httpx.AsyncClient() as client:
+    async with build_client() as client:
         result = await _adapter(upstream.url, client).chat(ASK)
     assert result.finish_reason == "tool_calls"
     [call] = result.message.tool_calls
@@ -52,7 +54,7 @@ async def test_a_tool_result_goes_back_and_gets_a_text_answer(upstream: SandboxU
         ChatMessage("tool", "sunny, 21 C", tool_call_id="call_1"),
     )
     request = ChatRequest("qwen2.5-7b-instruct", history, tools=(WEATHER,))
-    async with httpx.AsyncClient() as client:
+    async with build_client() as client:
         result = await _adapter(upstream.url, client).chat(request)
     assert result.message.content == "Sandbox reply to tool result: sunny, 21 C"
     assert result.finish_reason == "stop"
@@ -61,7 +63,7 @@ async def test_a_tool_result_goes_back_and_gets_a_text_answer(upstream: SandboxU
 async def test_a_streamed_tool_call_arrives_in_pieces_and_adds_up(
     upstream: SandboxUpstream,
 ) -> None:
-    async with httpx.AsyncClient() as client:
+    async with build_client() as client:
         events = [e async for e in _adapter(upstream.url, client).stream_chat(ASK)]
     pieces = [p for e in events if isinstance(e, ChatDelta) for p in e.tool_calls]
     assert pieces[0].id and pieces[0].name == "get_weather"
@@ -75,7 +77,7 @@ async def test_a_streamed_tool_call_arrives_in_pieces_and_adds_up(
 
 async def test_tool_choice_none_gets_text(upstream: SandboxUpstream) -> None:
     request = ChatRequest(ASK.model, ASK.messages, tools=(WEATHER,), tool_choice=ToolChoice("none"))
-    async with httpx.AsyncClient() as client:
+    async with build_client() as client:
         result = await _adapter(upstream.url, client).chat(request)
     assert result.message.tool_calls == ()
     assert result.message.content == "Sandbox reply to: Paris"
@@ -85,7 +87,7 @@ async def test_tool_choice_none_gets_text(upstream: SandboxUpstream) -> None:
 async def test_a_stream_without_usage_gets_an_estimate(upstream: SandboxUpstream, omit) -> None:
     upstream.set(omit_stream_usage=omit)
     request = ChatRequest("qwen2.5-7b-instruct", (ChatMessage("user", "one two three"),))
-    async with httpx.AsyncClient() as client:
+    async with build_client() as client:
         events = [e async for e in _adapter(upstream.url, client).stream_chat(request)]
     usage = events[-1].result.usage
     assert usage.estimated is omit
@@ -108,8 +110,7 @@ async def test_tools_tool_choice_and_response_format_go_out_in_openais_shape() -
         "gpt", (ChatMessage("user", "x"),), tools=(WEATHER,),
         tool_choice=ToolChoice("function", "get_weather"), response_format=schema,
     )  # fmt: skip
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
-        await _adapter("https://upstream.test", client).chat(request)
+    await build(LMStudioAdapter, handler, kind="lmstudio").chat(request)
     sent = json.loads(seen[0].content)
     assert sent["tools"] == [{"type": "function", "function": {
         "name": "get_weather", "description": "The weather in a city.",
