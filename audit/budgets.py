@@ -147,11 +147,13 @@ async def arelease_budget(reservation: Reservation) -> None:
 
 
 def count_usage(items: Iterable[CallRecordData]) -> None:
-    """Add committed records' tokens to the cached counters that exist."""
+    """Add committed records' tokens to the cached counters that exist. A client
+    without a budget has none (only a budget's check makes them), so its records
+    skip the cache: on Redis a round trip that every call would await."""
     totals: Counter[str] = Counter()
     for item in items:
         tokens = item.input_tokens + item.output_tokens
-        if item.client_id is None or not tokens:
+        if item.client_id is None or not tokens or not item.client_has_budget:
             continue
         started = item.started_at.astimezone(UTC).date()
         totals[_day_key(item.client_id, started)] += tokens

@@ -88,6 +88,9 @@ class CallRecordData:
     prompt_text: str | None = None
     response_text: str | None = None
     content_retention_days: int | None = None  # None: AUDIT_CONTENT_RETENTION_DAYS
+    # Whether the client had a token budget: only then are its counters raised
+    # (`audit.budgets.count_usage`). Not stored; unknown counts as having one.
+    client_has_budget: bool = True
 
     def __post_init__(self) -> None:
         # Checked here so a bad record fails its own caller, not a shared batch.

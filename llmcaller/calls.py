@@ -69,6 +69,7 @@ class CallLog:
     token_prefix: str = ""
     client: str = ""
     client_id: int | None = None
+    has_budget: bool = True  # the client's, once admitted; unknown counts as budgeted
     keeps_content: bool = False
     retention_days: int | None = None
     provider: str = ""
@@ -115,6 +116,7 @@ class CallLog:
 
     def admitted(self, client: Any) -> None:
         self.client, self.client_id = client.tool_id, client.id
+        self.has_budget = client.has_budget
         self.keeps_content = client.keeps_content
         self.retention_days = client.content_retention_days
 
@@ -240,7 +242,7 @@ class CallLog:
             message=self._message(),
             prompt_text=self._text(self.prompt) if self.keeps_content else None,
             response_text=self.output if self.keeps_content else None,
-            content_retention_days=self.retention_days,
+            content_retention_days=self.retention_days, client_has_budget=self.has_budget,
         )  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:

@@ -60,6 +60,19 @@ def test_recorded_calls_count_against_the_cached_budget(django_assert_num_querie
         assert budget_status(5, 150, None) == (False, _tomorrow())
 
 
+def test_a_call_by_a_client_without_a_budget_leaves_the_counters_alone():
+    # Counters exist only for a budget's windows; a client whose call had none
+    # (its limit added since, say) is counted when its counter is next rebuilt.
+    CallRecordFactory(client_id=5, input_tokens=60, output_tokens=40)
+    budget_status(5, 150, None)
+
+    CallRecordFactory(client_id=5, input_tokens=30, output_tokens=30, client_has_budget=False)
+    assert budget_status(5, 150, None) == (True, _tomorrow())  # the counter: still 100
+
+    cache.clear()
+    assert budget_status(5, 150, None) == (False, _tomorrow())  # rebuilt: 160
+
+
 def test_an_exhausted_month_blocks_until_the_month_resets():
     CallRecordFactory(client_id=9, input_tokens=500)
 
