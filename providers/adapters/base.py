@@ -9,7 +9,7 @@ once. Nothing an upstream sends back is passed on verbatim.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import aclosing, asynccontextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -232,16 +232,7 @@ class ProviderAdapter:
     # --- the shared flow ---------------------------------------------------------
 
     async def request_json(self, method: str, path: str, payload: Any = None) -> Any:
-        try:
-            response = await self.client.request(
-                method,
-                self.config.url(path),
-                payload=payload,
-                headers=with_trace_context(self.auth_headers()),
-                timeout=self.config.timeout,
-            )
-        except TransportError as exc:
-            raise self._transport_error(exc) from None
+        response = await self._send(self.client.request, method, path, payload)
         self._raise_for_status(response)
         try:
             return response.json()
@@ -252,8 +243,18 @@ class ProviderAdapter:
     async def open_stream(
         self, method: str, path: str, payload: Any = None
     ) -> AsyncIterator[UpstreamStream]:
+        response = await self._send(self.client.open_stream, method, path, payload)
         try:
-            response = await self.client.open_stream(
+            self._raise_for_status(response)
+            yield response
+        finally:
+            response.close()
+
+    async def _send(self, send: Callable[..., Awaitable[T]], method: str, path: str,
+                    payload: Any) -> T:  # fmt: skip
+        """`send` (the client's `request` or `open_stream`), failures in our words."""
+        try:
+            return await send(
                 method,
                 self.config.url(path),
                 payload=payload,
@@ -262,11 +263,6 @@ class ProviderAdapter:
             )
         except TransportError as exc:
             raise self._transport_error(exc) from None
-        try:
-            self._raise_for_status(response)
-            yield response
-        finally:
-            response.close()
 
     def parse(self, parser: Callable[..., T], data: Any, *args: Any) -> T:
         """Run a parse hook; a body of the wrong shape is the upstream's fault."""
