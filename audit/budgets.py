@@ -17,9 +17,10 @@ there are no limits.
 
 Each read is one cache `get_many`. Counters live in Django's cache (Redis when
 `REDIS_URL` is set, so all workers share them), are incremented by every batch
-`record_call` commits (by its budgeted clients' records only), and are rebuilt from the roll-ups and the not-yet-rolled
-tail when missing or older than `AUDIT_BUDGET_RECONCILE_SECONDS`. A count may
-lag by the calls in flight during a rebuild, for at most that long.
+`record_call` commits (by its budgeted clients' records only), and are rebuilt
+from the roll-ups and the not-yet-rolled tail when missing or older than
+`AUDIT_BUDGET_RECONCILE_SECONDS`. A count may lag by the calls in flight during
+a rebuild, for at most that long.
 
 Reading, then counting after the call, lets every concurrent call pass, so a
 call first reserves its worst case (its prompt and `maxTokens`): one atomic

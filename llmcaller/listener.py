@@ -9,9 +9,9 @@ from 2 workers in one run and 1,490 in the next.
 
 With SO_REUSEPORT each worker listens on a socket of its own at the same
 address, and the kernel spreads new connections over them by their addresses.
-The price: connections still waiting in a worker's queue when it stops are
-refused rather than taken by another worker (a restart, not a graceful stop,
-which every worker makes together).
+The price: when one worker stops on its own (a crash, uvicorn restarting its
+workers one by one), the connections still queued at its socket are reset
+instead of being taken by another worker.
 """
 
 from __future__ import annotations

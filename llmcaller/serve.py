@@ -11,7 +11,7 @@ Before any worker starts, `PROMETHEUS_MULTIPROC_DIR` names an empty directory
 so every worker's metrics add up in `/metrics` whichever worker is scraped.
 The system checks run first (with
 `--deploy`'s in the production profile), and an error stops the start: a weak
-secret key in production, or several workers without Redis (llmcaller.checks).
+secret key in production, say (llmcaller.checks).
 """
 
 from __future__ import annotations

@@ -69,10 +69,6 @@ class UpstreamStream:
         self.status = response.status
         self.headers: Mapping[str, str] = response.headers
 
-    async def read(self) -> bytes:
-        with _translated():
-            return await self._response.read()
-
     async def lines(self) -> AsyncIterator[str]:
         """The body's lines as text, without their ends (\\n or \\r\\n)."""
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
