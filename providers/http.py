@@ -166,15 +166,22 @@ class _translated:
             raise TransportTimeout(str(exc) or "timed out") from exc
         if isinstance(exc, aiohttp.ClientConnectorError):
             raise TransportUnreachable(str(exc)) from exc
-        if isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError, ValueError)):
+        if isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
             raise TransportBadURL(str(exc)) from exc
         if isinstance(exc, (aiohttp.ClientError, ConnectionError)):
             raise TransportBroken(str(exc) or type(exc).__name__) from exc
         return False
 
 
-@lru_cache(maxsize=1024)
 def _parsed(url: str) -> URL:
+    try:
+        return _parse(url)
+    except ValueError as exc:  # yarl's word for a malformed URL (a bad port, say)
+        raise TransportBadURL(str(exc)) from exc
+
+
+@lru_cache(maxsize=1024)
+def _parse(url: str) -> URL:
     """`url` parsed once: a provider has only a few URLs."""
     return URL(url)
 

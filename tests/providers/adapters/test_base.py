@@ -177,8 +177,9 @@ async def test_it_reads_a_stream_whatever_its_line_ends_and_pieces(line_end: str
     assert len(whole) > 2
 
 
-async def test_it_refuses_a_base_url_it_cannot_request() -> None:
-    adapter = on_base_url(OpenAICompatibleAdapter, "ftp://upstream.test", kind="openai_compatible")
+@pytest.mark.parametrize("base_url", ["ftp://upstream.test", "http://upstream.test:99999"])
+async def test_it_refuses_a_base_url_it_cannot_request(base_url: str) -> None:
+    adapter = on_base_url(OpenAICompatibleAdapter, base_url, kind="openai_compatible")
     with pytest.raises(UpstreamPermanent, match="cannot be used"):
         await adapter.chat(chat_request())
 
