@@ -21,6 +21,7 @@ timed by a lean asyncio client (time to the first content chunk and to the end,
 concurrency 1 and 64); the peak of the summed resident memory of the server's
 processes; for the gateway, its call records against the calls made. Then the
 ratios to LiteLLM and PASS/MISS per target (`bench/peer_report.py` prints them).
+The servers and how each shape starts them are `bench/peer_servers.py`.
 Prints; asserts nothing.
 
 LiteLLM comes from its own virtualenv (BENCH_PEER_VENV; `make bench-peer`
@@ -35,27 +36,32 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import harness
-import httpx
 import lean_client
 from peer_report import CONCURRENCY, STREAM_CONCURRENCY, Plan, print_verdicts, ratios, report_shape
+from peer_servers import (
+    CHUNKS,
+    GATEWAY_PORT,
+    LITELLM_PORT,
+    UPSTREAM_PORT,
+    VENV,
+    Server,
+    drop_quietly,
+    port_free,
+    postgres,
+    services_up,
+    start_gateway,
+    start_litellm,
+    start_upstream,
+)
 
 ROOT = harness.ROOT
-VENV = Path(os.environ.get("BENCH_PEER_VENV", Path.home() / ".cache/llmcaller-bench/litellm-venv"))
-UPSTREAM_PORT = int(os.environ.get("BENCH_PEER_UPSTREAM_PORT", "18301"))
-LITELLM_PORT = int(os.environ.get("BENCH_PEER_LITELLM_PORT", "18302"))
-GATEWAY_PORT = int(os.environ.get("BENCH_PEER_GATEWAY_PORT", "18337"))
 DURATION = os.environ.get("BENCH_DURATION", "10s")
 STREAM_SECONDS = float(os.environ.get("BENCH_STREAM_SECONDS", "5"))
 SEQUENTIAL_STREAMS = int(os.environ.get("BENCH_PEER_SEQUENTIAL_STREAMS", "200"))
@@ -63,182 +69,7 @@ AUDIT_CALLS = int(os.environ.get("BENCH_PEER_AUDIT_CALLS", "2000"))
 EMBEDDED_WORKERS = [int(n) for n in os.environ.get("BENCH_PEER_EMBEDDED_WORKERS", "1,2").split(",")]
 PROD_WORKERS = [int(n) for n in os.environ.get("BENCH_PEER_PROD_WORKERS", "1,2").split(",")]
 SHAPES = os.environ.get("BENCH_PEER_SHAPES", "embedded,production").split(",")
-CHUNKS = 20
-SERVER_DATABASE = os.environ.get("BENCH_PEER_POSTGRES", "postgres://postgres@127.0.0.1:5432/test")
-REDIS = os.environ.get("BENCH_PEER_REDIS", "redis://127.0.0.1:6379/13")
-MESSAGES = [{"role": "user", "content": "Say something short."}]
 PLAN = Plan(DURATION, CHUNKS, SEQUENTIAL_STREAMS, STREAM_SECONDS)
-
-# ---------------------------------------------------------------------------
-# Servers.
-
-
-class Server:
-    """A started server: its process, what to send it, its memory sampler."""
-
-    def __init__(self, name: str, workers: int, process: subprocess.Popen, requests: dict) -> None:
-        self.name, self.workers, self.process, self.requests = name, workers, process, requests
-        self.memory = harness.MemorySampler(process.pid)
-        self.memory.start()
-
-    def stop(self, graceful: bool = True) -> float:
-        peak = self.memory.stop()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM if graceful else signal.SIGKILL)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return peak
-
-
-def _chat(path: str, body: dict, headers: dict) -> dict:
-    return {"path": path, "body": body, "headers": headers}
-
-
-def _openai_requests(model: str, headers: dict) -> dict:
-    plain = {"model": model, "messages": MESSAGES}
-    streamed = {**plain, "stream": True}
-    return {"chat": _chat("/v1/chat/completions", plain, headers),
-            "stream": _chat("/v1/chat/completions", streamed, headers)}  # fmt: skip
-
-
-def start_litellm(shape: str, workers: int, workdir: Path) -> tuple[Server | None, str]:
-    """LiteLLM in `shape` with `workers` workers; returns the server (None if it
-    did not start) and a note of what it runs with."""
-    master = "sk-bench-" + secrets.token_hex(16)
-    config = {
-        "model_list": [{"model_name": "bench-model", "litellm_params": {
-            "model": "openai/bench-model", "api_base": f"http://127.0.0.1:{UPSTREAM_PORT}/v1",
-            "api_key": "sk-fake-upstream"}}],
-        "litellm_settings": {"telemetry": False, "set_verbose": False, "callbacks": [],
-                             "success_callback": [], "failure_callback": []},
-        "general_settings": {"master_key": master},
-    }  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update({
-        # Nothing leaves the machine: the cost map from the package, no telemetry.
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False",
-        "LITELLM_LOG": "ERROR", "NO_PROXY": "*", "HTTP_PROXY": "", "HTTPS_PROXY": "",
-        "DISABLE_SCHEMA_UPDATE": "false",
-    })  # fmt: skip
-    note = "no database, master key"
-    database = None
-    if shape == "production":
-        database = _postgres("litellm_peer").replace("postgres://", "postgresql://")
-        harness.create_database(database)
-        env["DATABASE_URL"] = database
-        config["general_settings"]["database_url"] = "os.environ/DATABASE_URL"
-        config["router_settings"] = {"redis_url": REDIS}
-    path = workdir / f"litellm-{shape}-{workers}.yaml"
-    path.write_text(json.dumps(config))  # JSON is YAML
-    log = f"litellm-{shape}-{workers}.log"
-    command = [str(VENV / "bin/litellm"), "--config", str(path), "--host", "127.0.0.1",
-               "--port", str(LITELLM_PORT), "--num_workers", str(workers)]  # fmt: skip
-    _port_free(LITELLM_PORT)
-    process = harness.start(command, env, workdir, log, cwd=workdir)
-    if not _ready(f"http://127.0.0.1:{LITELLM_PORT}/health/liveliness", process, 240):
-        failure = _failure(workdir / log)
-        if database is None:
-            print(f"  LiteLLM did not start: {failure}")
-            return None, failure
-        print(f"  LiteLLM with its database did not start: {failure}")
-        print("  Falling back: LiteLLM without a database (master key, Redis for its router).")
-        harness.drop_database(database)
-        del env["DATABASE_URL"], config["general_settings"]["database_url"]
-        path.write_text(json.dumps(config))
-        process = harness.start(command, env, workdir, log, cwd=workdir)
-        if not _ready(f"http://127.0.0.1:{LITELLM_PORT}/health/liveliness", process, 240):
-            return None, _failure(workdir / log)
-        note = f"FALLBACK, no database ({failure}); master key, Redis"
-        key = master
-    elif database:
-        key = _virtual_key(master)
-        note = "own PostgreSQL database, virtual key, spend logs on, Redis"
-    else:
-        key = master
-    headers = {"Authorization": f"Bearer {key}"}
-    return Server("LiteLLM", workers, process, _openai_requests("bench-model", headers)), note
-
-
-def _virtual_key(master: str) -> str:
-    answer = httpx.post(
-        f"http://127.0.0.1:{LITELLM_PORT}/key/generate",
-        headers={"Authorization": f"Bearer {master}"},
-        json={"models": ["bench-model"]},
-        trust_env=False,
-        timeout=30,
-    )
-    answer.raise_for_status()
-    return answer.json()["key"]
-
-
-def _port_free(port: int) -> None:
-    with socket.socket() as sock:
-        if sock.connect_ex(("127.0.0.1", port)) == 0:
-            sys.exit(f"Something already listens on 127.0.0.1:{port}: stop it first.")
-
-
-def _ready(url: str, process: subprocess.Popen, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(url, timeout=1.0, trust_env=False).status_code < 500:
-                return True
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    if process.poll() is None:
-        process.kill()
-    process.wait()
-    return False
-
-
-def _failure(log: Path) -> str:
-    """The telling line of a failed start's log."""
-    lines = [line.strip() for line in log.read_text(errors="replace").splitlines() if line.strip()]
-    for line in lines:
-        if "binaries.prisma.sh" in line or "Error" in line:
-            return re.sub(r"\x1b\[[0-9;]*m", "", line)[:300]
-    return (lines[-1] if lines else "no output")[:300]
-
-
-def start_gateway(shape: str, workers: int, workdir: Path) -> tuple[Server, dict]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update({
-        "DATABASE_URL": f"sqlite:///{workdir / f'gateway-{workers}.sqlite3'}",
-        "LLMCALLER_PORT": str(GATEWAY_PORT),
-        "LLMCALLER_WORKERS": str(workers),
-        "LLMCALLER_LOG_FILE": str(workdir / "gateway-calls.log"),
-        # Every call comes from 127.0.0.1: the per-address limit (600 a minute,
-        # counted before the token is read) would refuse the load itself.
-        "LLMCALLER_ADDRESS_REQUESTS_PER_MINUTE": "0",
-    })  # fmt: skip
-    if shape == "production":
-        env["DATABASE_URL"] = _postgres("llmcaller_peer")
-        env["REDIS_URL"] = REDIS
-        subprocess.run(["redis-cli", "-u", REDIS, "flushdb"], check=True, capture_output=True)
-    harness.create_database(env["DATABASE_URL"])
-    token = harness.provision(env, UPSTREAM_PORT)
-    _port_free(GATEWAY_PORT)
-    process = harness.start([sys.executable, "-m", "llmcaller.serve"], env, workdir,
-                            f"gateway-{shape}-{workers}.log")  # fmt: skip
-    if not _ready(f"http://127.0.0.1:{GATEWAY_PORT}/livez", process, 60):
-        log = workdir / f"gateway-{shape}-{workers}.log"
-        sys.exit(f"The gateway did not start: {_failure(log)}")
-    _wait_workers(workers)
-    requests = _openai_requests("bench/bench-model", {"Authorization": f"Bearer {token}"})
-    v1 = {"requestId": "peer", "callerTool": "bench", "provider": "bench", "model": "bench-model",
-          "messages": MESSAGES}  # fmt: skip
-    requests["mcp"] = _chat("/mcp/chat", v1, {"x-llm-caller-token": token})
-    requests["mcp_stream"] = _chat("/mcp/chatStream", v1, {"x-llm-caller-token": token})
-    return Server("gateway", workers, process, requests), env
-
-
-def _wait_workers(workers: int) -> None:
-    time.sleep(1.0 + 0.5 * workers)  # uvicorn's workers come up one after another
-
 
 # ---------------------------------------------------------------------------
 # Measuring.
@@ -250,10 +81,10 @@ def measure(server: Server | None, workdir: Path, kinds: tuple[str, ...]) -> dic
     "mcp_stream")."""
     if server is None:
         return {}
-    base = f"http://127.0.0.1:{_port(server)}"
+    base = f"http://127.0.0.1:{server.port}"
     results: dict = {"calls": 0}
     for name, request in server.requests.items():  # each answers before it is measured
-        answer = asyncio.run(lean_client.one(_port(server), request))
+        answer = asyncio.run(lean_client.one(server.port, request))
         results["calls"] += 1
         if answer[0] != 200:
             print(f"  {server.name} answered {name} with {answer[0]}: {answer[4][:300]!r}")
@@ -269,7 +100,7 @@ def measure(server: Server | None, workdir: Path, kinds: tuple[str, ...]) -> dic
             results["calls"] += cell["requests"]
         stream = {"chat": "stream", "mcp": "mcp_stream"}[kind]
         for connections in STREAM_CONCURRENCY:
-            cell = asyncio.run(_time_streams(_port(server), server.requests[stream], connections))
+            cell = asyncio.run(_time_streams(server.port, server.requests[stream], connections))
             results[(stream, connections)] = cell
             results["calls"] += cell["calls"]
     return results
@@ -280,10 +111,6 @@ def _time_streams(port: int, request: dict, concurrency: int):
         port, request, concurrency, seconds=STREAM_SECONDS, sequential=SEQUENTIAL_STREAMS,
         chunks=CHUNKS,
     )  # fmt: skip
-
-
-def _port(server: Server) -> int:
-    return {"LiteLLM": LITELLM_PORT, "gateway": GATEWAY_PORT}[server.name]
 
 
 def audit(server: Server, env: dict) -> dict:
@@ -315,18 +142,15 @@ def main() -> None:
     if not (VENV / "bin/litellm").exists():
         sys.exit(f"No LiteLLM in {VENV}: `make bench-peer` installs it.")
     for port in (UPSTREAM_PORT, LITELLM_PORT, GATEWAY_PORT):
-        _port_free(port)
+        port_free(port)
     workdir = Path(tempfile.mkdtemp(prefix="llmcaller-peer-"))
-    upstream = harness.start([sys.executable, "bench/fake_upstream.py", str(UPSTREAM_PORT),
-                              str(CHUNKS)], workdir=workdir, log_name="upstream.log")  # fmt: skip
+    upstream = start_upstream(workdir)
     try:
-        harness.wait_for(f"http://127.0.0.1:{UPSTREAM_PORT}/v1/models")
         _print_versions()
-        direct_server = Server("direct", 0, upstream, _openai_requests("bench-model", {}))
-        direct = _measure_direct(direct_server, workdir)
+        direct = _measure_direct(upstream, workdir)
         rows, gateways_by_shape = [], {}
         for shape in SHAPES:
-            if shape == "production" and not _services_up():
+            if shape == "production" and not services_up():
                 print("\nPostgreSQL or Redis is not running on 127.0.0.1: no production shape")
                 continue
             peers, notes = {}, {}
@@ -339,7 +163,7 @@ def main() -> None:
                     peers[workers]["processes"] = server.memory.processes
                     peers[workers]["peak_mib"] = server.stop()
                 if shape == "production":
-                    _drop_quietly(_postgres("litellm_peer"))
+                    drop_quietly(postgres("litellm_peer"))
             gateways = {}
             for workers in EMBEDDED_WORKERS if shape == "embedded" else PROD_WORKERS:
                 print(f"[{shape}] gateway, {workers} worker(s)…", flush=True)
@@ -348,7 +172,7 @@ def main() -> None:
                 gateways[workers]["processes"] = server.memory.processes
                 gateways[workers]["audit"] = audit(server, env)
                 if shape == "production":
-                    _drop_quietly(env["DATABASE_URL"])
+                    drop_quietly(env["DATABASE_URL"])
             notes["gateway"] = (
                 f"SQLite, no Redis ({EMBEDDED_WORKERS} workers; 1: memory, more: the machine cache)"
                 if shape == "embedded"
@@ -359,14 +183,13 @@ def main() -> None:
             gateways_by_shape[shape] = gateways
         print_verdicts(rows, gateways_by_shape)
     finally:
-        upstream.terminate()
-        upstream.wait(timeout=10)
+        upstream.stop()
     shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _measure_direct(server: Server, workdir: Path) -> dict:
     print("[direct] the fake upstream alone…", flush=True)
-    base = f"http://127.0.0.1:{UPSTREAM_PORT}"
+    base = f"http://127.0.0.1:{server.port}"
     results = {}
     request = server.requests["chat"]
     for connections in CONCURRENCY:
@@ -375,9 +198,9 @@ def _measure_direct(server: Server, workdir: Path) -> dict:
         )
     for connections in STREAM_CONCURRENCY:
         results[("stream", connections)] = asyncio.run(
-            _time_streams(UPSTREAM_PORT, server.requests["stream"], connections)
+            _time_streams(server.port, server.requests["stream"], connections)
         )
-    server.memory.stop()
+    server.memory.stop()  # nothing reports its memory: no sampling during the rest
     return results
 
 
@@ -396,24 +219,6 @@ def _print_versions() -> None:
     print(f"LiteLLM {litellm[0]} (uvicorn {litellm[1]}, {VENV}); gateway at {commit} "
           f"(Django {django.get_version()}, uvicorn {uvicorn.__version__}); "
           f"streams of {CHUNKS} chunks")  # fmt: skip
-
-
-def _postgres(name: str) -> str:
-    """Database `name` on the server SERVER_DATABASE is on."""
-    return SERVER_DATABASE.rsplit("/", 1)[0] + "/" + name
-
-
-def _services_up() -> bool:
-    ready = subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-q"]).returncode == 0
-    redis = subprocess.run(["redis-cli", "-u", REDIS, "ping"], capture_output=True, text=True)
-    return ready and redis.stdout.strip() == "PONG"
-
-
-def _drop_quietly(url: str) -> None:
-    try:
-        harness.drop_database(url)
-    except Exception as exc:  # a figure run should not die on cleaning up
-        print(f"  (could not drop {url}: {exc})")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import harness
 import lean_client
-import peer
+import peer_servers
 
 
 def main() -> None:
@@ -38,42 +38,40 @@ def main() -> None:
     workers = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     workdir = Path(tempfile.mkdtemp(prefix="llmcaller-peer-profile-"))
-    command = [sys.executable, "bench/fake_upstream.py", str(peer.UPSTREAM_PORT), str(peer.CHUNKS)]
-    upstream = harness.start(command, workdir=workdir, log_name="upstream.log")
+    upstream = peer_servers.start_upstream(workdir)
+    upstream.memory.stop()  # only the gateway's time is of interest here
     try:
-        harness.wait_for(f"http://127.0.0.1:{peer.UPSTREAM_PORT}/v1/models")
-        server, env = peer.start_gateway(shape, workers, workdir)
+        server, env = peer_servers.start_gateway(shape, workers, workdir)
         request = server.requests[kind]
-        asyncio.run(_calls(request, 2.0, concurrency))  # warm up
+        asyncio.run(_calls(server.port, request, 2.0, concurrency))  # warm up
         raw = workdir / "profile.txt"
         spy = subprocess.Popen([py_spy, "record", "--pid", str(server.process.pid), "--format",
                                 "raw", "--rate", "500", "--duration", str(seconds), "--output",
                                 str(raw), "--nonblocking", "--gil", "--subprocesses"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         time.sleep(1.0)
-        calls = asyncio.run(_calls(request, seconds - 1.5, concurrency))
+        calls = asyncio.run(_calls(server.port, request, seconds - 1.5, concurrency))
         spy.wait()
         server.stop()
         if shape == "production":
-            peer._drop_quietly(env["DATABASE_URL"])
+            peer_servers.drop_quietly(env["DATABASE_URL"])
         print(f"{shape}, {workers} worker(s), {kind}: {calls} calls at concurrency "
               f"{concurrency} in {seconds - 1.5:g} s")  # fmt: skip
         _summarise(raw, calls)
         if os.environ.get("BENCH_PROFILE_RAW"):  # py-spy's raw stacks, for a closer look
             shutil.copy(raw, os.environ["BENCH_PROFILE_RAW"])
     finally:
-        upstream.terminate()
-        upstream.wait()
+        upstream.stop()
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-async def _calls(request: dict, seconds: float, concurrency: int) -> int:
+async def _calls(port: int, request: dict, seconds: float, concurrency: int) -> int:
     body = json.dumps(request["body"]).encode()
     deadline, count = time.perf_counter() + seconds, 0
 
     async def loop() -> None:
         nonlocal count
-        connection = lean_client.Connection(peer.GATEWAY_PORT)
+        connection = lean_client.Connection(port)
         while time.perf_counter() < deadline:
             await connection.call(request["path"], body, request["headers"])
             count += 1
