@@ -23,11 +23,12 @@ def test_each_worker_gets_a_socket_of_its_own_at_the_supervisors_address():
         address = supervisor.getsockname()
         with pickle.loads(ForkingPickler.dumps(supervisor)) as worker:
             assert worker.getsockname() == address
-            assert worker.fileno() != supervisor.fileno()
             assert worker.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT) == 1
             worker.listen()
-            # A socket of its own: a client connects to the worker's queue, which
-            # a copy of the supervisor's socket (never listening) could not take.
+            # A socket of its own, not a copy of the supervisor's: that one
+            # still does not listen (a copy would share its state and queue).
+            assert worker.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 1
+            assert supervisor.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN) == 0
             with socket.create_connection(address, timeout=5):
                 accepted, _ = worker.accept()
                 accepted.close()
