@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+TIMEOUT_MS = 15_000  # a busy CI machine may take seconds for a page
 CHROMIUM = Path(os.environ.get("LLMCALLER_CHROMIUM", "/usr/bin/chromium"))
 _FLAGS = [
     "--no-sandbox",
@@ -34,6 +35,7 @@ def _unavailable(reason: str) -> None:
 @contextmanager
 def chromium_page() -> Iterator[object]:
     try:
+        from playwright.sync_api import expect as web_first
         from playwright.sync_api import sync_playwright
     except ImportError:
         _unavailable("the playwright package is not installed")
@@ -46,10 +48,20 @@ def chromium_page() -> Iterator[object]:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=_FLAGS)
         try:
             page = browser.new_page()
-            page.set_default_timeout(15_000)
+            page.set_default_timeout(TIMEOUT_MS)
+            web_first.set_options(timeout=TIMEOUT_MS)
             yield page
         finally:
             browser.close()
+
+
+def expect(target):
+    """Playwright's web-first assertion on a locator or page: it retries until
+    the page shows what is expected, so it never reads a page that is still
+    arriving (a bare `inner_text` after a click can read half an answer)."""
+    from playwright.sync_api import expect as web_first
+
+    return web_first(target)
 
 
 def sign_in(page, gateway: str, username: str, password: str) -> None:

@@ -14,7 +14,7 @@ from audit.rollups import roll_up_hours
 from audit.types import CallOutcome
 from audit.verification import run_verification
 from tests.audit.factories import CallRecordFactory
-from tests.browser import chromium_page, sign_in
+from tests.browser import chromium_page, expect, sign_in
 from tests.gateway import running_gateway
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,15 +47,16 @@ def test_qa_reviews_filters_exports_and_reads_the_dashboard(tmp_path: Path):
     with chromium_page() as page, running_gateway() as gateway:
         sign_in(page, gateway, "qa", "a-long-qa-password")
         page.click("text=Call records")
-        assert "Last chain verification: intact" in page.inner_text(".audit-verification")
+        expect(page.locator(".audit-verification")).to_contain_text(
+            "Last chain verification: intact"
+        )
 
         page.click("#changelist-filter >> text=upstream error")
-        page.wait_for_url("**outcome__exact=upstream_error**")  # count() does not wait
-        assert page.locator("#result_list tbody tr").count() == 1
+        page.wait_for_url("**outcome__exact=upstream_error**")
+        expect(page.locator("#result_list tbody tr")).to_have_count(1)
         page.click("#result_list tbody tr th a")
-        page.wait_for_selector("table.audit-attempts")
-        assert "primary timed out" in page.inner_text("dl.audit-routing")
-        assert page.locator("table.audit-attempts tr").count() == 3
+        expect(page.locator("dl.audit-routing")).to_contain_text("primary timed out")
+        expect(page.locator("table.audit-attempts tr")).to_have_count(3)
         page.go_back()
 
         with page.expect_download() as download:
@@ -67,7 +68,6 @@ def test_qa_reviews_filters_exports_and_reads_the_dashboard(tmp_path: Path):
 
         page.goto(f"{gateway}/admin/")
         page.click("text=Dashboard")
-        page.wait_for_selector(".audit-figures")
-        assert page.locator("svg.audit-chart").count() == 6
-        assert "10" in page.inner_text(".audit-figures")
+        expect(page.locator("svg.audit-chart")).to_have_count(6)
+        expect(page.locator(".audit-figures")).to_contain_text("10")
         page.screenshot(path="var/audit-dashboard.png", full_page=True)

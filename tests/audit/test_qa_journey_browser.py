@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from audit.roles import QA_GROUP, ensure_roles
 from audit.rollups import roll_up_hours
 from llmcaller.tokens import issue_token
-from tests.browser import chromium_page, sign_in
+from tests.browser import chromium_page, expect, sign_in
 from tests.factories import ClientFactory, ModelFactory, ProviderFactory
 from tests.gateway import running_gateway
 from tests.llmcaller.helpers import CHAT_MODEL, chat_body
@@ -86,16 +86,15 @@ def _walk(page, gateway: str) -> None:
     page.set_viewport_size({"width": WIDTH, "height": 900})
     sign_in(page, gateway, "qa", "a-long-qa-password")
 
-    page.wait_for_selector("#overview-health")
-    assert "lmstudio" in page.inner_text("#overview-health")
-    assert page.inner_text("#overview-call-count") == "2"
-    assert "50.0 %" in page.inner_text("#overview-error-rate")
+    expect(page.locator("#overview-health")).to_contain_text("lmstudio")
+    expect(page.locator("#overview-call-count")).to_have_text("2")
+    expect(page.locator("#overview-error-rate")).to_contain_text("50.0 %")
     _shot(page, "01-overview")
 
     page.click("#overview-call-count a")
     page.click("#changelist-filter >> text=invalid request")
     page.wait_for_url("**outcome__exact=invalid_request**")
-    assert page.locator("#result_list tbody tr").count() == 1
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
     page.set_viewport_size({"width": 1280, "height": 900})
     results = page.locator("#changelist .results")  # the list scrolls inside itself
     assert results.evaluate("e => e.scrollWidth <= e.clientWidth")  # all columns show
@@ -103,34 +102,32 @@ def _walk(page, gateway: str) -> None:
     page.set_viewport_size({"width": WIDTH, "height": 900})
     _shot(page, "02-rejected-calls")
     page.click("#result_list tbody tr th a")
-    page.wait_for_selector(".field-message")
-    assert "colour: Unknown field." in page.inner_text(".field-message .readonly")
-    assert page.inner_text(".field-source_address .readonly") == "127.0.0.1"
-    assert page.inner_text(".field-request_id .readonly") == "req-refused"
+    expect(page.locator(".field-message .readonly")).to_contain_text("colour: Unknown field.")
+    expect(page.locator(".field-source_address .readonly")).to_have_text("127.0.0.1")
+    expect(page.locator(".field-request_id .readonly")).to_have_text("req-refused")
     _shot(page, "03-rejected-call")
 
     page.goto(f"{gateway}/admin/audit/callrecord/?strategy__exact=fallback")
     page.click("#result_list tbody tr th a")
-    page.wait_for_selector("table.plan-attempts")
     attempts = page.locator("table.plan-attempts tbody tr")
-    assert attempts.count() == 3  # the failing provider twice, then the fallback
-    assert "TEMPORARY" in attempts.nth(0).inner_text()
-    assert "lmstudio-b" in attempts.nth(2).inner_text()
-    assert "usable" in page.inner_text("#record-considered")
+    expect(attempts).to_have_count(3)  # the failing provider twice, then the fallback
+    expect(attempts.nth(0)).to_contain_text("TEMPORARY")
+    expect(attempts.nth(2)).to_contain_text("lmstudio-b")
+    expect(page.locator("#record-considered")).to_contain_text("usable")
     page.locator("table.plan-attempts").scroll_into_view_if_needed()
     _shot(page, "04-fallback-plan")
 
     page.goto(f"{gateway}/admin/audit/dashboard/?window=day")
-    page.wait_for_selector("#audit-figures")
+    expect(page.locator("#audit-figures")).to_be_visible()
     _shot(page, "05-dashboard")
     page.click("a.figure-failed")
     page.wait_for_url("**failed=1**")
-    assert page.locator("#result_list tbody tr").count() == 1
-    assert "req-refused" in page.inner_text("#result_list tbody")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    expect(page.locator("#result_list tbody")).to_contain_text("req-refused")
 
     page.goto(f"{gateway}/admin/")
     page.click("#verify-trail input[type=submit]")
-    page.wait_for_selector("ul.messagelist")
-    assert "The trail is intact: 2 records checked." in page.inner_text("ul.messagelist")
-    assert "intact" in page.inner_text("#overview-trail")
+    verdict = "The trail is intact: 2 records checked."
+    expect(page.locator("ul.messagelist")).to_contain_text(verdict)
+    expect(page.locator("#overview-trail")).to_contain_text("intact")
     _shot(page, "06-trail-verified")

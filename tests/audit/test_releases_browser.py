@@ -11,7 +11,7 @@ from audit.models import Release
 from audit.roles import QA_GROUP, ensure_roles
 from routing.models import ConfigVersion
 from routing.snapshot import compile_snapshot
-from tests.browser import chromium_page, sign_in
+from tests.browser import chromium_page, expect, sign_in
 from tests.factories import ProviderFactory
 from tests.gateway import running_gateway
 
@@ -24,14 +24,15 @@ def _user(name: str, group: Group) -> None:
     user.groups.add(group)
 
 
-def _sign(page, gateway: str, name: str, release: Release) -> str:
+def _sign(page, gateway: str, name: str, release: Release):
+    """Sign the release as `name`; return the release page's gate field."""
     page.context.clear_cookies()
     sign_in(page, gateway, name, PASSWORD)
     page.goto(f"{gateway}/admin/audit/release/{release.pk}/change/")
     page.check("#release-sign-form input[value=approve]")
     page.fill("#release-sign-form textarea[name=notes]", f"{name}: checked")
     page.click("#release-sign-form input[type=submit]")
-    return page.inner_text(".field-gate")
+    return page.locator(".field-gate")
 
 
 def test_qa_and_an_assessor_meet_the_gate_and_a_new_version_is_not_met():
@@ -44,8 +45,9 @@ def test_qa_and_an_assessor_meet_the_gate_and_a_new_version_is_not_met():
     User.objects.create_superuser("olivia", password=PASSWORD)
 
     with chromium_page() as page, running_gateway() as gateway:
-        assert "waiting for assessor" in _sign(page, gateway, "quinn", release)
-        assert f"met for configuration version {version}" in _sign(page, gateway, "ada", release)
+        expect(_sign(page, gateway, "quinn", release)).to_contain_text("waiting for assessor")
+        gate = _sign(page, gateway, "ada", release)
+        expect(gate).to_contain_text(f"met for configuration version {version}")
 
         ProviderFactory(key="cloud")  # the operator's next change: published and active at once
         newer = ConfigVersion.objects.get(is_active=True).number
@@ -55,8 +57,8 @@ def test_qa_and_an_assessor_meet_the_gate_and_a_new_version_is_not_met():
         page.goto(f"{gateway}/admin/audit/release/{release.pk}/change/")
         page.fill("#id_config_version", str(newer))
         page.click("input[name=_continue]")
-        gate = page.inner_text(".field-gate")
+        gate = page.locator(".field-gate")
+        expect(gate).to_contain_text(f"not met for version {newer}: waiting for QA, assessor")
         page.screenshot(path="var/admin-release-gate.png", full_page=True)
 
-    assert f"not met for version {newer}: waiting for QA, assessor" in gate
     assert ConfigVersion.objects.get(number=newer).is_active

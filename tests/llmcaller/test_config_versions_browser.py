@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 
 from audit.roles import QA_GROUP, ensure_roles
 from routing.models import ConfigVersion, VersionStatus
-from tests.browser import chromium_page, sign_in
+from tests.browser import chromium_page, expect, sign_in
 from tests.llmcaller.test_config_versions import (
     _answered_by,
     _until_answered_by,
@@ -39,27 +39,28 @@ def test_an_operator_publishes_a_chain_edit_and_qa_approves_it_from_the_diff(
         page.click(".select2-results__option:has-text('beta')")
         page.click("input[name=_save]")
         banner = page.locator("#config-banner")
-        assert "The working copy has changes not in the active version 1" in banner.inner_text()
+        expect(banner).to_contain_text("The working copy has changes not in the active version 1")
         banner.locator("text=Review and publish them").click()
-        assert "beta/" in page.inner_text("#config-diff")
+        expect(page.locator("#config-diff")).to_contain_text("beta/")
         page.fill("#id_summary", "chat-safety: beta first")
         page.click("#publish-form input[type=submit]")
-        assert "pending review" in page.inner_text("#version-status")
+        expect(page.locator("#version-status")).to_contain_text("pending review")
         assert _answered_by(api) == ("alpha", 1)  # not routed until approved
 
         page.context.clear_cookies()
         sign_in(page, gateway, "quinn", PASSWORD)
         page.locator("#config-banner").locator("text=Open it").click()
         page.click("#diff-link")
-        diff = page.inner_text("#config-diff")
-        assert "fallback chain chat-safety" in diff and "step 1" in diff
-        assert "alpha/" in page.inner_text("#config-diff .diff-before")
-        assert "beta/" in page.inner_text("#config-diff .diff-after")
+        diff = page.locator("#config-diff")
+        expect(diff).to_contain_text("fallback chain chat-safety")
+        expect(diff).to_contain_text("step 1")
+        expect(diff.locator(".diff-before")).to_contain_text("alpha/")
+        expect(diff.locator(".diff-after")).to_contain_text("beta/")
         page.go_back()
         page.check("input[name=decision][value=approve]")
         page.fill("#id_notes", "Step 1 moves to beta, as asked.")
         page.click("#review-form input[type=submit]")
-        assert "approved" in page.inner_text("#version-status")
+        expect(page.locator("#version-status")).to_contain_text("approved")
         page.screenshot(path="var/admin-config-version-approved.png", full_page=True)
 
     version = ConfigVersion.objects.get(status=VersionStatus.APPROVED)

@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from audit.models import Finding, Pilot, SignOff, UatRun
 from audit.roles import QA_GROUP, ensure_roles
-from tests.browser import chromium_page, sign_in
+from tests.browser import chromium_page, expect, sign_in
 from tests.factories import ClientFactory
 
 pytestmark = [pytest.mark.browser]
@@ -60,10 +60,9 @@ def test_an_operator_runs_a_pilot_and_qa_records_a_finding_and_signs_it_off(gate
         page.wait_for_selector(".messagelist")
 
         page.click("text=Run UAT against this gateway")
-        page.wait_for_selector(".messagelist .success")
-        assert "8 passed, 0 failed" in page.inner_text(".messagelist")
-        assert page.locator(".pilot-uat-run").count() == 1
-        assert "chat" in page.inner_text("table.pilot-calls")
+        expect(page.locator(".messagelist")).to_contain_text("8 passed, 0 failed")
+        expect(page.locator(".pilot-uat-run")).to_have_count(1)
+        expect(page.locator("table.pilot-calls")).to_contain_text("chat")
         page.screenshot(path="var/pilot-page.png", full_page=True)
 
         page.context.clear_cookies()
@@ -86,7 +85,8 @@ def test_an_operator_runs_a_pilot_and_qa_records_a_finding_and_signs_it_off(gate
         page.select_option("#sign-off-uat-run", index=1)  # the run olga started
         page.fill("#sign-off-form textarea[name=notes]", "UAT clean; rate limit finding open.")
         page.click("#sign-off-form input[type=submit]")
-        page.wait_for_selector(".messagelist .success")
+        expect(page.locator(".messagelist")).to_contain_text("sign-off")
+        page.wait_for_load_state()  # read the sign-off whole, not while it still arrives
         signed = page.inner_text(".pilot-sign-off")
         run_link = page.locator(".pilot-sign-off a").get_attribute("href")
         page.screenshot(path="var/pilot-sign-off.png", full_page=True)

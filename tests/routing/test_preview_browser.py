@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from providers.models import HealthStatus
-from tests.browser import chromium_page, sign_in
+from tests.browser import chromium_page, expect, sign_in
 from tests.factories import ModelFactory, ProviderFactory
 from tests.gateway import running_gateway
 from tests.routing.factories import (
@@ -44,9 +44,9 @@ def test_operator_previews_the_route_of_a_coding_prompt():
         page.fill("#id_max_tokens", "512")
         page.click("input[type=submit][value='Show the plan']")
 
-        assert page.inner_text("#plan-strategy") == "task-preference"
-        assert page.inner_text("#plan-task") == "coding"
-        steps = page.inner_text("#plan-steps")
-        assert "qwen-coder-1.5b" in steps and "llama-3.1-8b" in steps
-        assert "provider's last probe failed" in page.inner_text("#plan-considered")
+        expect(page.locator("#plan-strategy")).to_have_text("task-preference")
+        expect(page.locator("#plan-task")).to_have_text("coding")
+        expect(page.locator("#plan-steps")).to_contain_text("qwen-coder-1.5b")
+        expect(page.locator("#plan-steps")).to_contain_text("llama-3.1-8b")
+        expect(page.locator("#plan-considered")).to_contain_text("provider's last probe failed")
         page.screenshot(path="var/admin-routing-preview.png", full_page=True)
