@@ -9,7 +9,9 @@ canonical JSON sorts keys, has no spaces, writes datetimes as UTC ISO 8601 with
 microseconds and integral floats as integers (PostgreSQL's jsonb may hand back
 `1e2` as `100`), so a row hashes the same before and after a database round trip.
 The head, one `ChainHead` row, is locked and moved here with one SQL statement
-each, built from its `_meta`; `audit.writer` calls both in its transaction.
+each, built from its `_meta`; `audit.writer` calls both in its transaction, or,
+chaining on from where it last left the head, moves it from there in one
+statement that needs no answer first (`move_chain_head_from`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from audit.models import ChainHead
 
 GENESIS_HASH = "0" * 64
 HEAD_PK = 1  # the call-record chain's head; audit.trail's governance chain has its own
+NOT_NULL_VIOLATION = "23502"  # PostgreSQL's SQLSTATE
 
 AUDITED_FIELDS = (
     "seq", "request_id", "trace_id", "client_id", "client_name", "caller_tool",
@@ -97,10 +100,42 @@ def move_chain_head(cursor: CursorWrapper, seq: int, row_hash: str, head: int = 
     cursor.execute(_head_sql().move, [seq, row_hash, head])
 
 
+def move_chain_head_from(
+    cursor: CursorWrapper, seen: tuple[int, str], seq: int, row_hash: str, head: int = HEAD_PK
+) -> None:
+    """Lock the chain head and point it at `seq`/`row_hash` if it still stands at
+    `seen`, without waiting for an answer (PostgreSQL: its statement updates in a
+    WITH clause); call it in a transaction, before the
+    entries that chain on from `seen`. A head anywhere else (another writer
+    moved it, or it is gone) fails the statement, and with it the transaction,
+    with a not-null violation on the head that `head_moved` recognises.
+
+    A head found elsewhere gets the CASE's missing ELSE, NULL; a missing head
+    moves nothing, and then the statement inserts a head with no seq. PostgreSQL
+    evaluates the CASE on the head's latest version, once any writer holding its
+    lock has committed.
+    """
+    cursor.execute(_head_sql().move_from, [*seen, seq, row_hash, head, head])
+
+
+def head_moved(error: BaseException) -> bool:
+    """Whether `error` (Django's, raised from psycopg's) is `move_chain_head_from`
+    finding the head elsewhere than it was seen."""
+    cause = error.__cause__
+    diag = getattr(cause, "diag", None)
+    return (
+        getattr(cause, "sqlstate", None) == NOT_NULL_VIOLATION
+        and diag is not None
+        and diag.table_name == ChainHead._meta.db_table
+        and diag.column_name == ChainHead._meta.get_field("seq").column
+    )
+
+
 class _HeadSQL(NamedTuple):
     lock: str
     create: str
     move: str
+    move_from: str
 
 
 @cache
@@ -114,4 +149,9 @@ def _head_sql() -> _HeadSQL:
         create=f"INSERT INTO {table} ({pk}, {seq}, {row_hash}) VALUES (%s, %s, %s) "
         f"ON CONFLICT ({pk}) DO NOTHING",
         move=f"UPDATE {table} SET {seq} = %s, {row_hash} = %s WHERE {pk} = %s",
+        move_from=f"WITH moved AS (UPDATE {table} "
+        f"SET {seq} = CASE WHEN {seq} = %s AND {row_hash} = %s THEN %s END, {row_hash} = %s "
+        f"WHERE {pk} = %s RETURNING {pk}) "
+        f"INSERT INTO {table} ({pk}, {seq}, {row_hash}) SELECT %s, NULL, '' "
+        "WHERE NOT EXISTS (SELECT FROM moved)",
     )

@@ -6,8 +6,10 @@ syncs on its own). Only the head's reading has to come back before the rest is
 sent, since each row's hash starts from the head's hash. So here the connection
 is in psycopg's pipeline mode: BEGIN and the head's lock go out together, the
 reading comes back (a flush, not a sync: the transaction stays open, the head
-locked), then the inserts, the head's move and COMMIT go out together and are
-answered at the pipeline's sync. Two waits for the server, whatever the batch.
+locked), then the head's move, the inserts and COMMIT go out together and are
+answered at the pipeline's sync. Two waits for the server, whatever the batch;
+one when the writer chains on from where it left the head (`audit.writer`),
+since then nothing has to come back before the rest is sent.
 
 BEGIN and COMMIT are sent as statements because psycopg's own transaction block
 syncs the pipeline at each end (two more waits). A statement the server refuses

@@ -9,6 +9,13 @@ This is the hot path of every call, so it speaks SQL rather than the ORM: one
 statement locks the head, one inserts the records (`audit.statements`), one the
 texts kept, one moves the head. On PostgreSQL they go out in psycopg's pipeline
 mode (`audit.pipeline`): two waits for the server per batch instead of six.
+
+On PostgreSQL the writer also remembers where it left the head on each
+connection. Its next batch chains on from there and moves the head only if it
+is still there (`audit.chain.move_chain_head_from`), so a batch takes one
+wait, not two: the one a call's answer waits for (docs/BENCHMARKS.md). When
+another writer has moved the head in the meantime, that transaction fails
+whole and the batch is written again after reading the head.
 """
 
 from __future__ import annotations
@@ -18,14 +25,21 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from audit.budgets import count_usage
-from audit.chain import chain_hash, lock_chain_head, move_chain_head
+from audit.chain import (
+    chain_hash,
+    head_moved,
+    lock_chain_head,
+    move_chain_head,
+    move_chain_head_from,
+)
 from audit.keys import key_ring
 from audit.models import CallRecord
 from audit.pipeline import pipelined_transaction, pipelines
@@ -42,12 +56,38 @@ _COPIED = (
 )  # fmt: skip
 
 
+# Where this process left the head, per PostgreSQL connection (a new connection
+# starts by reading it).
+_left_at: WeakKeyDictionary[Any, tuple[int, str]] = WeakKeyDictionary()
+
+
 def write_records(items: Sequence[CallRecordData]) -> range:
     """Store `items` in one transaction, chained after the current head, and
     return the chain positions (`seq`) they took."""
     db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, looked up once
+    if not pipelines(db):
+        first, head = _append(db, items, seen=None)
+    else:
+        db.ensure_connection()
+        seen = _left_at.pop(db.connection, None)
+        try:
+            first, head = _append(db, items, seen)
+        except IntegrityError as error:
+            if seen is None or not head_moved(error):
+                raise
+            first, head = _append(db, items, seen=None)
+        _left_at[db.connection] = head
+    count_usage(items)
+    return range(first, head[0] + 1)
+
+
+def _append(
+    db: BaseDatabaseWrapper, items: Sequence[CallRecordData], seen: tuple[int, str] | None
+) -> tuple[int, tuple[int, str]]:
+    """Chain `items` on from the head, read and locked, or from where it was
+    `seen`; return the first seq written and the head's new place."""
     with _transaction(db) as cursor:
-        seq, row_hash = lock_chain_head(cursor)
+        seq, row_hash = seen or lock_chain_head(cursor)
         first = seq + 1
         now, key_id = timezone.now(), key_ring().current_id
         records, contents = [], []
@@ -58,11 +98,13 @@ def write_records(items: Sequence[CallRecordData]) -> range:
             records.append(prepare_record(db, values))
             if item.keeps_content:
                 contents.append(prepare_content(db, seq, _content_values(item, now)))
+        if seen is None:
+            move_chain_head(cursor, seq, row_hash)  # locked above
+        else:
+            move_chain_head_from(cursor, seen, seq, row_hash)  # first: it takes the lock
         insert_records(cursor, records)
         insert_contents(cursor, contents)
-        move_chain_head(cursor, seq, row_hash)
-    count_usage(items)
-    return range(first, seq + 1)
+    return first, (seq, row_hash)
 
 
 @contextmanager
