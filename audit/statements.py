@@ -38,7 +38,7 @@ def insert_records(cursor: CursorWrapper | Any, rows: Sequence[list[Any]]) -> No
     if sql.insert_record_columns and len(rows) > 1:
         columns = [list(column) for column in zip(*rows, strict=True)]
         cursor.execute(sql.insert_record_columns, columns)
-    elif len(rows) == 1:  # psycopg's executemany costs a pipeline of its own
+    elif len(rows) == 1:  # a plain statement: executemany's own work buys nothing
         cursor.execute(sql.insert_record, rows[0])
     else:
         cursor.executemany(sql.insert_record, rows)

@@ -7,8 +7,9 @@ commit order on every worker and host.
 Each record is hashed under the first of `AUDIT_TRAIL_KEYS` (`audit.keys`).
 This is the hot path of every call, so it speaks SQL rather than the ORM: one
 statement locks the head, one inserts the records (`audit.statements`), one the
-texts kept, one moves the head. On PostgreSQL they go out in psycopg's pipeline
-mode (`audit.pipeline`): two waits for the server per batch instead of six.
+texts kept, one moves the head. On PostgreSQL they go out as scripts of
+several statements (`audit.script`): two waits for the server per batch
+instead of six.
 
 On PostgreSQL the writer also remembers where it left the head on each
 connection. Its next batch chains on from there and moves the head only if it
@@ -42,7 +43,7 @@ from audit.chain import (
 )
 from audit.keys import key_ring
 from audit.models import CallRecord
-from audit.pipeline import pipelined_transaction, pipelines
+from audit.script import scripted_transaction, scripts
 from audit.statements import insert_contents, insert_records, prepare_content, prepare_record
 from audit.types import CallRecordData
 from audit.writelock import write_turn
@@ -65,7 +66,7 @@ def write_records(items: Sequence[CallRecordData]) -> range:
     """Store `items` in one transaction, chained after the current head, and
     return the chain positions (`seq`) they took."""
     db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, looked up once
-    if not pipelines(db):
+    if not scripts(db):
         first, head = _append(db, items, seen=None)
     else:
         db.ensure_connection()
@@ -109,8 +110,8 @@ def _append(
 
 @contextmanager
 def _transaction(db: BaseDatabaseWrapper) -> Iterator[Any]:
-    if pipelines(db):
-        with pipelined_transaction(db) as cursor:
+    if scripts(db):
+        with scripted_transaction(db) as cursor:
             yield cursor
     else:
         with write_turn(db), transaction.atomic(using=db.alias), db.cursor() as cursor:

@@ -152,7 +152,7 @@ def test_a_new_trail_gets_its_head_from_the_first_batch():
 @pytest.mark.django_db(transaction=True)
 def test_outside_a_transaction_a_batch_is_all_or_nothing_and_the_writer_goes_on():
     # The audit writer's own thread is in autocommit: on PostgreSQL its batches
-    # go through psycopg's pipeline (audit.pipeline), their errors included.
+    # go out as scripts (audit.script), their errors included.
     (first,) = write_records([CallRecordDataFactory.build(request_id="first")])
     head = CallRecord.objects.get(seq=first).row_hash
     ChainHead.objects.update(seq=0, row_hash=GENESIS_HASH)  # the next batch collides at seq 1
