@@ -104,11 +104,11 @@ def move_chain_head_from(
     cursor: CursorWrapper, seen: tuple[int, str], seq: int, row_hash: str, head: int = HEAD_PK
 ) -> None:
     """Lock the chain head and point it at `seq`/`row_hash` if it still stands at
-    `seen`, without waiting for an answer (PostgreSQL: its statement updates in a
-    WITH clause); call it in a transaction, before the
-    entries that chain on from `seen`. A head anywhere else (another writer
-    moved it, or it is gone) fails the statement, and with it the transaction,
-    with a not-null violation on the head that `head_moved` recognises.
+    `seen`, in one statement that needs no answer before the next is sent
+    (PostgreSQL only: an UPDATE in a WITH clause). Call it in a transaction,
+    before the entries that chain on from `seen`. A head anywhere else (another
+    writer moved it, or it is gone) fails the statement, and with it the
+    transaction, with a not-null violation on the head that `head_moved` knows.
 
     A head found elsewhere gets the CASE's missing ELSE, NULL; a missing head
     moves nothing, and then the statement inserts a head with no seq. PostgreSQL
