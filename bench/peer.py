@@ -28,7 +28,12 @@ LiteLLM comes from its own virtualenv (BENCH_PEER_VENV; `make bench-peer`
 creates it). Variables: BENCH_DURATION (wrk, per cell, default 10s),
 BENCH_STREAM_SECONDS (default 5), BENCH_PEER_EMBEDDED_WORKERS and
 BENCH_PEER_PROD_WORKERS (gateway worker counts, default "1,2"), BENCH_PEER_SHAPES (default
-"embedded,production"), BENCH_PEER_AUDIT_CALLS (default 2000).
+"embedded,production"), BENCH_PEER_AUDIT_CALLS (default 2000), BENCH_PEER_ROUNDS (default
+1). With several rounds each shape's servers are started and measured again, one
+after another, round after round; each cell prints the median of the rounds (errors
+and calls summed), and each verdict its value in every round: on a machine whose
+speed drifts, a ratio of two figures measured minutes apart is worth more as a
+median than as one reading.
 """
 
 from __future__ import annotations
@@ -41,10 +46,18 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from statistics import median
 
 import harness
 import lean_client
-from peer_report import CONCURRENCY, STREAM_CONCURRENCY, Plan, print_verdicts, ratios, report_shape
+from peer_report import (
+    CONCURRENCY,
+    STREAM_CONCURRENCY,
+    Plan,
+    print_verdicts,
+    ratios,
+    report_shape,
+)
 from peer_servers import (
     CHUNKS,
     GATEWAY_PORT,
@@ -69,7 +82,9 @@ AUDIT_CALLS = int(os.environ.get("BENCH_PEER_AUDIT_CALLS", "2000"))
 EMBEDDED_WORKERS = [int(n) for n in os.environ.get("BENCH_PEER_EMBEDDED_WORKERS", "1,2").split(",")]
 PROD_WORKERS = [int(n) for n in os.environ.get("BENCH_PEER_PROD_WORKERS", "1,2").split(",")]
 SHAPES = os.environ.get("BENCH_PEER_SHAPES", "embedded,production").split(",")
-PLAN = Plan(DURATION, CHUNKS, SEQUENTIAL_STREAMS, STREAM_SECONDS)
+ROUNDS = int(os.environ.get("BENCH_PEER_ROUNDS", "1"))
+PLAN = Plan(DURATION, CHUNKS, SEQUENTIAL_STREAMS, STREAM_SECONDS, ROUNDS)
+SUMMED = frozenset({"errors", "requests", "calls"})  # a cell's counts; its other figures: medians
 
 # ---------------------------------------------------------------------------
 # Measuring.
@@ -149,30 +164,15 @@ def main() -> None:
         _print_versions()
         direct = _measure_direct(upstream, workdir)
         rows, gateways_by_shape = [], {}
+        by_round: list[list[tuple]] = [[] for _ in range(ROUNDS)] if ROUNDS > 1 else []
         for shape in SHAPES:
             if shape == "production" and not services_up():
                 print("\nPostgreSQL or Redis is not running on 127.0.0.1: no production shape")
                 continue
-            peers, notes = {}, {}
-            for workers in (1, 2):
-                print(f"[{shape}] LiteLLM, {workers} worker(s)…", flush=True)
-                server, note = start_litellm(shape, workers, workdir)
-                notes[f"LiteLLM {workers}w"] = note
-                peers[workers] = measure(server, workdir, ("chat",))
-                if server is not None:
-                    peers[workers]["processes"] = server.memory.processes
-                    peers[workers]["peak_mib"] = server.stop()
-                if shape == "production":
-                    drop_quietly(postgres("litellm_peer"))
-            gateways = {}
-            for workers in EMBEDDED_WORKERS if shape == "embedded" else PROD_WORKERS:
-                print(f"[{shape}] gateway, {workers} worker(s)…", flush=True)
-                server, env = start_gateway(shape, workers, workdir)
-                gateways[workers] = measure(server, workdir, ("chat", "mcp"))
-                gateways[workers]["processes"] = server.memory.processes
-                gateways[workers]["audit"] = audit(server, env)
-                if shape == "production":
-                    drop_quietly(env["DATABASE_URL"])
+            notes: dict = {}
+            rounds = [_round(shape, r, workdir, notes) for r in range(ROUNDS)]
+            peers = {w: _combined([peers[w] for peers, _ in rounds]) for w in rounds[0][0]}
+            gateways = {w: _combined([gws[w] for _, gws in rounds]) for w in rounds[0][1]}
             notes["gateway"] = (
                 f"SQLite, no Redis ({EMBEDDED_WORKERS} workers; 1: memory, more: the machine cache)"
                 if shape == "embedded"
@@ -180,11 +180,67 @@ def main() -> None:
             )
             report_shape(shape, direct, peers, gateways, notes, PLAN)
             rows += ratios(shape, direct, peers, gateways)
+            if ROUNDS > 1:
+                for r, (round_peers, round_gateways) in enumerate(rounds):
+                    by_round[r] += ratios(shape, direct, round_peers, round_gateways)
             gateways_by_shape[shape] = gateways
-        print_verdicts(rows, gateways_by_shape)
+        print_verdicts(rows, gateways_by_shape, by_round)
     finally:
         upstream.stop()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _round(shape: str, number: int, workdir: Path, notes: dict) -> tuple[dict, dict]:
+    """One round of a shape: LiteLLM with 1 and 2 workers, then the gateway with
+    each worker count, each started afresh (a directory of their own per round).
+    Only the last round checks the gateway's records (it stops it gracefully)."""
+    workdir = workdir / f"{shape}-{number + 1}"
+    workdir.mkdir()
+    last = number == ROUNDS - 1
+    label = f" (round {number + 1} of {ROUNDS})" if ROUNDS > 1 else ""
+    peers = {}
+    for workers in (1, 2):
+        print(f"[{shape}] LiteLLM, {workers} worker(s){label}…", flush=True)
+        server, notes[f"LiteLLM {workers}w"] = start_litellm(shape, workers, workdir)
+        peers[workers] = measure(server, workdir, ("chat",))
+        if server is not None:
+            peers[workers]["processes"] = server.memory.processes
+            peers[workers]["peak_mib"] = server.stop()
+        if shape == "production":
+            drop_quietly(postgres("litellm_peer"))
+    gateways = {}
+    for workers in EMBEDDED_WORKERS if shape == "embedded" else PROD_WORKERS:
+        print(f"[{shape}] gateway, {workers} worker(s){label}…", flush=True)
+        server, env = start_gateway(shape, workers, workdir)
+        results = gateways[workers] = measure(server, workdir, ("chat", "mcp"))
+        results["processes"] = server.memory.processes
+        if last:
+            results["audit"] = audit(server, env)
+            results["peak_mib"] = results["audit"]["peak_mib"]
+        else:
+            results["peak_mib"] = server.stop()
+        if shape == "production":
+            drop_quietly(env["DATABASE_URL"])
+    return peers, gateways
+
+
+def _combined(rounds: list[dict]) -> dict:
+    """A server's rounds as one: each cell's median figures and summed counts, the
+    highest memory, the last round's records check and calls (they go together)."""
+    if len(rounds) == 1 or not rounds[0]:
+        return rounds[-1]
+    combined = dict(rounds[-1])
+    for key, cell in rounds[0].items():
+        if isinstance(key, tuple):
+            combined[key] = {
+                name: (sum if name in SUMMED else median)(r[key][name] for r in rounds)
+                for name in cell
+            }
+    combined["peak_mib"] = max(r["peak_mib"] for r in rounds)
+    combined["processes"] = max(r["processes"] for r in rounds)
+    if "audit" in combined:
+        combined["audit"] = {**combined["audit"], "peak_mib": combined["peak_mib"]}
+    return combined
 
 
 def _measure_direct(server: Server, workdir: Path) -> dict:

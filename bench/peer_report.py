@@ -18,6 +18,7 @@ class Plan:
     chunks: int
     sequential_streams: int
     stream_seconds: float
+    rounds: int = 1
 
 
 def _row(label: str, results: dict, kind: str, direct: dict | None = None) -> str:
@@ -48,6 +49,8 @@ def report_shape(
     print(f"\n=== Shape: {shape} ===")
     for name, note in notes.items():
         print(f"  {name}: {note}")
+    if plan.rounds > 1:
+        print(f"\nEach cell: the median of {plan.rounds} rounds (errors summed)")
     print(f"\nNon-streaming chat, wrk {plan.duration} per cell: p50 ms, p99 ms, calls/s, errors")
     print(f"{'':<34}| {'c=1':^30} | {'c=16':^30} | {'c=64':^30} | added p50 c=1")
     print(_row("direct to the upstream", direct, "chat"))
@@ -120,15 +123,23 @@ def ratios(shape: str, direct: dict, peers: dict, gateways: dict) -> list[tuple]
     return rows
 
 
-def print_verdicts(rows: list[tuple], gateways_by_shape: dict) -> None:
+def print_verdicts(
+    rows: list[tuple], gateways_by_shape: dict, by_round: list[list[tuple]] = ()
+) -> None:
+    """The ratios and verdicts; with `by_round` (each round's own rows), each
+    verdict that counts is followed by its value in every round."""
     print(
         "\n=== Ratios, gateway : LiteLLM (PASS/MISS against LiteLLM's best worker count "
         "with as many gateway workers; other pairs in parentheses) ==="
     )
+    per_round = [{row[:3] + row[4:5]: row[5] for row in rows if row[7]} for rows in by_round]
     for shape, workers, door, basis, target, value, passed, same in rows:
         verdict = ("PASS" if passed else "MISS") if same else ("(pass)" if passed else "(miss)")
+        values = [f"{r[(shape, workers, door, target)]:.3f}" for r in per_round
+                  if (shape, workers, door, target) in r] if same else []  # fmt: skip
+        rounds = f"  rounds: {', '.join(values)}" if values else ""
         print(f"  {shape:<10} gateway {workers}w {door:<4} {basis:<22} {target:<28} "
-              f"{value:7.3f}  {verdict}")  # fmt: skip
+              f"{value:7.3f}  {verdict}{rounds}")  # fmt: skip
     errors = sum(
         r[(k, c)]["errors"]
         for gateways in gateways_by_shape.values()
