@@ -64,7 +64,8 @@ bench-streams: venv
 
 ## Peer bench: the same chat calls directly, through the LiteLLM proxy (pinned,
 ## in $$BENCH_PEER_VENV, installed when missing) and through the gateway, embedded
-## and on PostgreSQL + Redis; ratios and PASS/MISS per target. Prints; asserts nothing.
+## and on PostgreSQL + Redis; ratios and PASS/MISS per target (BENCH_PEER_ROUNDS=3:
+## each cell the median of 3 rounds). Prints; asserts nothing.
 bench-peer: venv $(PEER_STAMP)
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
 	BENCH_PEER_VENV=$(BENCH_PEER_VENV) $(PY) bench/peer.py
