@@ -164,7 +164,7 @@ def main() -> None:
         _print_versions()
         direct = _measure_direct(upstream, workdir)
         rows, gateways_by_shape = [], {}
-        by_round: list[list[tuple]] = [[] for _ in range(ROUNDS)] if ROUNDS > 1 else []
+        by_round: list[list[tuple]] = [[] for _ in range(ROUNDS)]
         for shape in SHAPES:
             if shape == "production" and not services_up():
                 print("\nPostgreSQL or Redis is not running on 127.0.0.1: no production shape")
@@ -180,9 +180,8 @@ def main() -> None:
             )
             report_shape(shape, direct, peers, gateways, notes, PLAN)
             rows += ratios(shape, direct, peers, gateways)
-            if ROUNDS > 1:
-                for r, (round_peers, round_gateways) in enumerate(rounds):
-                    by_round[r] += ratios(shape, direct, round_peers, round_gateways)
+            for r, (round_peers, round_gateways) in enumerate(rounds):
+                by_round[r] += ratios(shape, direct, round_peers, round_gateways)
             gateways_by_shape[shape] = gateways
         print_verdicts(rows, gateways_by_shape, by_round)
     finally:
@@ -238,8 +237,6 @@ def _combined(rounds: list[dict]) -> dict:
             }
     combined["peak_mib"] = max(r["peak_mib"] for r in rounds)
     combined["processes"] = max(r["processes"] for r in rounds)
-    if "audit" in combined:
-        combined["audit"] = {**combined["audit"], "peak_mib": combined["peak_mib"]}
     return combined
 
 

@@ -77,7 +77,7 @@ def report_shape(
             print(f"  LiteLLM, {workers} worker(s): {results['peak_mib']:.0f} MiB "
                   f"({results['processes']} processes)")  # fmt: skip
     for workers, results in gateways.items():
-        print(f"  gateway, {workers} worker(s): {results['audit']['peak_mib']:.0f} MiB "
+        print(f"  gateway, {workers} worker(s): {results['peak_mib']:.0f} MiB "
               f"({results['processes']} processes)")  # fmt: skip
     print("\nCall records (gateway)")
     for workers, results in gateways.items():
@@ -126,13 +126,14 @@ def ratios(shape: str, direct: dict, peers: dict, gateways: dict) -> list[tuple]
 def print_verdicts(
     rows: list[tuple], gateways_by_shape: dict, by_round: list[list[tuple]] = ()
 ) -> None:
-    """The ratios and verdicts; with `by_round` (each round's own rows), each
-    verdict that counts is followed by its value in every round."""
+    """The ratios and verdicts; with `by_round` (each round's own rows) for more
+    than one round, each verdict that counts is followed by its value in each."""
     print(
         "\n=== Ratios, gateway : LiteLLM (PASS/MISS against LiteLLM's best worker count "
         "with as many gateway workers; other pairs in parentheses) ==="
     )
-    per_round = [{row[:3] + row[4:5]: row[5] for row in rows if row[7]} for rows in by_round]
+    counted = [{row[:3] + row[4:5]: row[5] for row in rows if row[7]} for rows in by_round]
+    per_round = counted if len(counted) > 1 else []
     for shape, workers, door, basis, target, value, passed, same in rows:
         verdict = ("PASS" if passed else "MISS") if same else ("(pass)" if passed else "(miss)")
         values = [f"{r[(shape, workers, door, target)]:.3f}" for r in per_round
