@@ -15,7 +15,7 @@ from audit.models import CallRecord, ChainHead
 from audit.verification import run_verification
 from audit.writer import write_records
 from tests.audit.factories import CallRecordDataFactory
-from tests.audit.test_writelock import _workers
+from tests.audit.record_calls import start_workers
 
 pytestmark = [
     pytest.mark.skipif(
@@ -101,7 +101,7 @@ def test_two_worker_processes_extend_one_gap_free_chain_on_postgresql():
     env = {**os.environ, "DATABASE_URL": url, "LLMCALLER_LOG_LEVEL": "WARNING"}
     calls = 400
 
-    workers = _workers(env, count=2, calls=calls, concurrency=4)  # small batches, often
+    workers = start_workers(env, count=2, calls=calls, concurrency=4)  # small batches, often
 
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
     assert _seqs() == list(range(1, 2 * calls + 1))

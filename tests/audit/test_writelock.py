@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.audit.record_calls import start_workers
 from tests.sandbox import BASE_DIR
 
 CALLS = 300
@@ -28,29 +29,6 @@ def shared_file(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return database, env
 
 
-def _workers(
-    env: dict[str, str], count: int, calls: int, concurrency: int = 25
-) -> list[subprocess.Popen[str]]:
-    """Worker processes that start recording together, once all are set up."""
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.audit.record_calls", str(calls), str(concurrency)],
-            env=env,
-            cwd=BASE_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(count)
-    ]
-    for worker in workers:
-        assert worker.stdout.readline().strip() == "ready"
-    for worker in workers:
-        worker.stdin.write("go\n")
-        worker.stdin.close()
-    return workers
-
-
 def _seqs(database: Path) -> list[int]:
     with sqlite3.connect(database) as db:
         return [seq for (seq,) in db.execute("SELECT seq FROM audit_callrecord ORDER BY seq")]
@@ -59,7 +37,7 @@ def _seqs(database: Path) -> list[int]:
 def test_two_worker_processes_extend_one_gap_free_chain(shared_file):
     database, env = shared_file
 
-    workers = _workers(env, count=2, calls=CALLS)
+    workers = start_workers(env, count=2, calls=CALLS)
 
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
     assert _seqs(database) == list(range(1, 2 * CALLS + 1))
@@ -76,7 +54,7 @@ def test_a_writer_waits_for_its_turn_on_the_lock_file(shared_file):
     lock = os.open(f"{database}-audit-lock", os.O_RDWR | os.O_CREAT)
     fcntl.flock(lock, fcntl.LOCK_EX)  # another process's writer, mid-transaction
     try:
-        (worker,) = _workers(env, count=1, calls=5)
+        (worker,) = start_workers(env, count=1, calls=5)
         time.sleep(0.5)
         assert _seqs(database) == []  # it would have written in well under that
     finally:
@@ -91,7 +69,7 @@ def test_the_writer_checkpoints_the_log_itself_well_before_sqlite_would(shared_f
     with sqlite3.connect(database) as reader:  # keeps the log file from being removed at exit
         reader.execute("SELECT 1 FROM audit_chainhead").fetchall()
 
-        (worker,) = _workers(env, count=1, calls=400, concurrency=1)  # 400 batches of one
+        (worker,) = start_workers(env, count=1, calls=400, concurrency=1)  # 400 batches of one
         assert worker.wait(timeout=120) == 0
 
         # The log is reused from its start after each checkpoint, so its size is
