@@ -56,6 +56,7 @@ def main() -> None:
         http="httptools",
         access_log=False,
         lifespan="on",
+        timeout_keep_alive=settings.LLMCALLER_KEEP_ALIVE_SECONDS,
         # X-Forwarded-For is judged by the gateway (LLMCALLER_TRUSTED_PROXIES), not uvicorn.
         proxy_headers=False,
         log_level=settings.LOG_LEVEL.lower(),

@@ -243,6 +243,14 @@ CACHES = {
 
 LLMCALLER_HOST = env.str("LLMCALLER_HOST", default="127.0.0.1")
 LLMCALLER_PORT = env.int("LLMCALLER_PORT", default=4037)
+# How long an idle keep-alive connection stays open. Longer than callers' pools
+# keep theirs (httpx and the openai SDK 5 s, aiohttp 15 s) and than load
+# balancers' idle timeouts (60 s is common): the caller then always drops an idle
+# connection first, and never sends a request onto one the gateway is closing,
+# which the caller would read as a reset. uvicorn's own default is 5 s.
+LLMCALLER_KEEP_ALIVE_SECONDS = int(
+    _positive("LLMCALLER_KEEP_ALIVE_SECONDS", env.int("LLMCALLER_KEEP_ALIVE_SECONDS", default=75))
+)
 # LLMCALLER_WORKERS is read with the caches above: it decides where they live.
 
 # --- Upstream timeouts and pool ----------------------------------------------

@@ -13,6 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import uvicorn
+from django.conf import settings
+
+# Test servers keep an idle connection longer than their clients pool it (httpx
+# 5 s, aiohttp 15 s), as the gateway does with LLMCALLER_KEEP_ALIVE_SECONDS: at
+# uvicorn's own 5 s, a client could send onto a connection at the moment the
+# server closes it, and fail on the reset.
+KEEP_ALIVE_SECONDS = 75
 
 
 @contextmanager
@@ -22,6 +29,7 @@ def running_gateway() -> Iterator[str]:
         host="127.0.0.1",
         port=0,
         lifespan="on",
+        timeout_keep_alive=settings.LLMCALLER_KEEP_ALIVE_SECONDS,
         proxy_headers=False,  # the gateway decides whom to believe (LLMCALLER_TRUSTED_PROXIES)
         log_level="warning",
         access_log=False,

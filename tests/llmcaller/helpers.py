@@ -15,7 +15,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, Implementation
 
-from tests.gateway import serving
+from tests.gateway import KEEP_ALIVE_SECONDS, serving
 
 CHAT_MODEL = "qwen2.5-7b-instruct"
 EMBED_MODEL = "text-embedding-nomic-embed-text-v1.5"
@@ -62,7 +62,10 @@ async def _wait_for_disconnect(receive: Any) -> None:
 
 @contextmanager
 def running_asgi(app: Any) -> Iterator[str]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )  # fmt: skip
     with serving(config, name="upstream") as url:
         yield url
 

@@ -19,7 +19,7 @@ from django.http import FileResponse, HttpRequest
 from django.urls import path
 
 from llmcaller.transport import ApiTransport
-from tests.gateway import serving
+from tests.gateway import KEEP_ALIVE_SECONDS, serving
 from tests.llmcaller.helpers import chat_body
 
 OPENED: list = []
@@ -36,7 +36,10 @@ urlpatterns = [path("file", file_view)]
 
 
 def _serve(app) -> Iterator[str]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_level="warning")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+    )  # fmt: skip
     with serving(config, name="parity") as url:
         yield url
 

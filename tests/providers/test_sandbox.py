@@ -347,6 +347,7 @@ def test_the_control_endpoint_refuses_bad_switches(
         (["--error-status", "200"], "--error-status"),
         (["--latency-ms", "-5"], "--latency-ms"),
         (["--port", "70000"], "--port"),
+        (["--keep-alive-timeout", "0"], "--keep-alive-timeout"),
     ],
 )
 def test_the_command_refuses_bad_flag_values(flags: list[str], message: str) -> None:

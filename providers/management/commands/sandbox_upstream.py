@@ -37,9 +37,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--omit-stream-usage", action="store_true", help="streams send no usage chunk"
         )
+        # Longer than the gateway's pool keeps an idle connection (aiohttp, 15 s),
+        # so that a call is never sent onto a connection the sandbox is closing.
+        # Many real servers close sooner (uvicorn's and Node's default is 5 s).
+        parser.add_argument(
+            "--keep-alive-timeout", type=int, default=75,
+            help="seconds an idle keep-alive connection stays open",
+        )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
         behaviour = _behaviour(options)
+        if options["keep_alive_timeout"] < 1:
+            raise CommandError("Invalid --keep-alive-timeout: it must be 1 second or more.")
         sock = _bind(options["host"], options["port"])
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
@@ -52,6 +61,7 @@ class Command(BaseCommand):
             access_log=False,  # it costs a fifth of the throughput
             proxy_headers=False,  # loopback only: no proxy to trust, one wrapper less
             server_header=False,
+            timeout_keep_alive=options["keep_alive_timeout"],
             log_level="warning",
         )
         uvicorn.Server(config).run(sockets=[sock])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
@@ -27,7 +28,7 @@ from providers.types import (
     Usage,
 )
 from tests.providers.adapters.support import build
-from tests.sandbox import SandboxUpstream
+from tests.sandbox import SandboxUpstream, start_sandbox
 
 CHAT = ChatRequest(
     model="qwen2.5-7b-instruct",
@@ -111,6 +112,24 @@ async def test_it_chats(adapter: LMStudioAdapter) -> None:
     assert result.message == ChatMessage("assistant", "Sandbox reply to: Name a colour.")
     assert result.model == "qwen2.5-7b-instruct"
     assert result.usage == Usage(input_tokens=5, output_tokens=6)
+
+
+async def test_a_call_after_the_upstream_closed_its_idle_connection_opens_another(
+    client: UpstreamClient,
+) -> None:
+    # Many servers close an idle connection sooner than the pool would (uvicorn's
+    # and Node's default is 5 s; the pool keeps one 15 s): the pool must notice.
+    sandbox = start_sandbox("--keep-alive-timeout", "1")
+    try:
+        adapter = adapter_for(sandbox.url, client)
+        await adapter.chat(CHAT)
+        await asyncio.sleep(2.5)  # the sandbox has closed the pooled connection by now
+        result = await adapter.chat(CHAT)
+        served = sandbox.requests()
+    finally:
+        sandbox.stop()
+    assert result.message == ChatMessage("assistant", "Sandbox reply to: Name a colour.")
+    assert served == {"/v1/chat/completions": 2}
 
 
 async def test_it_streams_deltas_then_done_with_usage(adapter: LMStudioAdapter) -> None:
