@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +29,7 @@ class PlayingUpstream:
     def __init__(self) -> None:
         self._handlers: dict[str, tuple[Handler, str]] = {}
         self._ids = itertools.count(1)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_request_handler(self))
+        self._server = _Server(("127.0.0.1", 0), _make_request_handler(self))
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
@@ -45,6 +46,14 @@ class PlayingUpstream:
         handler, plays = self._handlers[f"/{prefix}"]
         origin = urlsplit(plays)
         return handler, f"{origin.scheme}://{origin.netloc}", "/" + rest
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: tuple) -> None:
+        # A client that hangs up (a test's short timeout, a pool closed at the
+        # end of a test) is part of the play, not a failure worth a traceback.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def _make_request_handler(upstream: PlayingUpstream) -> type[BaseHTTPRequestHandler]:
