@@ -21,6 +21,7 @@ from django.utils.decorators import classonlymethod
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from audit.services import AuditWriteFailed
 from audit.types import CallDoor
@@ -75,6 +76,21 @@ class MaxTokensField(StrictIntegerField):
 
 
 class StrictSerializer(SharedFields, serializers.Serializer):
+    @property
+    def _writable_fields(self) -> Iterable[serializers.Field]:
+        # An optional field without a default that the body leaves out would
+        # only raise DRF's SkipField: the OpenAI body declares 16 and a call sends
+        # a few. Only the top level, whose instance is the request's own, holds
+        # `initial_data`; nested serializers are shared between requests.
+        fields = super()._writable_fields
+        body = getattr(self, "initial_data", None)
+        if not isinstance(body, Mapping):
+            return fields
+        return (
+            field for field in fields
+            if field.field_name in body or field.required or field.default is not empty
+        )  # fmt: skip
+
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, Mapping):
             unknown = sorted(set(data) - set(self.fields))
