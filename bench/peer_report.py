@@ -123,11 +123,9 @@ def ratios(shape: str, direct: dict, peers: dict, gateways: dict) -> list[tuple]
     return rows
 
 
-def print_verdicts(
-    rows: list[tuple], gateways_by_shape: dict, by_round: list[list[tuple]] = ()
-) -> None:
-    """The ratios and verdicts; with `by_round` (each round's own rows) for more
-    than one round, each verdict that counts is followed by its value in each."""
+def print_verdicts(rows: list[tuple], gateways_by_shape: dict, by_round: list[list[tuple]]) -> None:
+    """The ratios and verdicts; with more than one round in `by_round` (each
+    round's own rows), each verdict that counts is followed by its value in each."""
     print(
         "\n=== Ratios, gateway : LiteLLM (PASS/MISS against LiteLLM's best worker count "
         "with as many gateway workers; other pairs in parentheses) ==="

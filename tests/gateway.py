@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 from django.conf import settings
@@ -19,29 +20,27 @@ from django.conf import settings
 # 5 s, aiohttp 15 s), as the gateway does with LLMCALLER_KEEP_ALIVE_SECONDS: at
 # uvicorn's own 5 s, a client could send onto a connection at the moment the
 # server closes it, and fail on the reset.
-KEEP_ALIVE_SECONDS = 75
+_LOOPBACK = {"host": "127.0.0.1", "port": 0, "log_level": "warning", "timeout_keep_alive": 75}
 
 
 @contextmanager
 def running_gateway() -> Iterator[str]:
-    config = uvicorn.Config(
+    with serving(
         "llmcaller.asgi:application",
-        host="127.0.0.1",
-        port=0,
+        name="gateway",
         lifespan="on",
         timeout_keep_alive=settings.LLMCALLER_KEEP_ALIVE_SECONDS,
         proxy_headers=False,  # the gateway decides whom to believe (LLMCALLER_TRUSTED_PROXIES)
-        log_level="warning",
         access_log=False,
-    )
-    with serving(config, name="gateway") as url:
+    ) as url:
         yield url
 
 
 @contextmanager
-def serving(config: uvicorn.Config, *, name: str) -> Iterator[str]:
-    """Run `config` under uvicorn in a thread; yield its loopback URL."""
-    server = uvicorn.Server(config)
+def serving(app: Any, *, name: str, **options: Any) -> Iterator[str]:
+    """Run `app` under uvicorn in a thread, with uvicorn's `options` over the
+    loopback ones; yield its URL."""
+    server = uvicorn.Server(uvicorn.Config(app, **{**_LOOPBACK, **options}))
     thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     # A readiness wait, not a timing check: a busy machine may take a while.

@@ -10,12 +10,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import httpx2
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, Implementation
 
-from tests.gateway import KEEP_ALIVE_SECONDS, serving
+from tests.gateway import serving
 
 CHAT_MODEL = "qwen2.5-7b-instruct"
 EMBED_MODEL = "text-embedding-nomic-embed-text-v1.5"
@@ -62,11 +61,7 @@ async def _wait_for_disconnect(receive: Any) -> None:
 
 @contextmanager
 def running_asgi(app: Any) -> Iterator[str]:
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning",
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-    )  # fmt: skip
-    with serving(config, name="upstream") as url:
+    with serving(app, name="upstream", lifespan="off") as url:
         yield url
 
 

@@ -13,13 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from django.core.handlers.asgi import ASGIHandler
 from django.http import FileResponse, HttpRequest
 from django.urls import path
 
 from llmcaller.transport import ApiTransport
-from tests.gateway import KEEP_ALIVE_SECONDS, serving
+from tests.gateway import serving
 from tests.llmcaller.helpers import chat_body
 
 OPENED: list = []
@@ -36,11 +35,7 @@ urlpatterns = [path("file", file_view)]
 
 
 def _serve(app) -> Iterator[str]:
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, lifespan="off", log_level="warning",
-        timeout_keep_alive=KEEP_ALIVE_SECONDS,
-    )  # fmt: skip
-    with serving(config, name="parity") as url:
+    with serving(app, name="parity", lifespan="off") as url:
         yield url
 
 
